@@ -1,0 +1,56 @@
+// thg: the command-line front end. It parses flags, calls the library, prints progress and errors;
+// everything else lives in lib/.
+#include <cstdio>
+#include <exception>
+#include <map>
+
+#include "commands.h"
+#include "core/cancel.h"
+#include "core/error.h"
+#include "core/log.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"THG: talking-head video generation (portrait + speech -> lip-synced MP4)", "thg"};
+  app.set_version_flag("--version", std::string("thg ") + THG_VERSION);
+  app.require_subcommand(1);
+  app.footer(
+      "Examples:\n"
+      "  thg generate --portrait face.png --audio speech.m4a --output out.mp4\n"
+      "  thg info weights/default.safetensors\n"
+      "Run 'thg <command> --help' for the options of a command.\n"
+      "Exit status: 0 success, 2 bad input or usage, 1 other failure, 130 interrupted.");
+  thg::app::GlobalOptions global;
+  app.add_flag("-v,--verbose", global.verbose, "Print more detail (effective settings, timings)");
+  app.add_flag("-q,--quiet", global.quiet, "Print only errors");
+
+  std::map<CLI::App*, thg::app::Handler> handlers;
+  auto* info = app.add_subcommand("info", "Show the contents of a safetensors / THG model file");
+  handlers[info] = thg::app::add_info_command(*info);
+  auto* generate = app.add_subcommand("generate", "Make a talking-head video from a portrait and speech");
+  handlers[generate] = thg::app::add_generate_command(*generate, global);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  thg::log::set_level(global.quiet     ? thg::log::Level::Quiet
+                      : global.verbose ? thg::log::Level::Info
+                                       : thg::log::Level::Warn);
+  thg::install_interrupt_handlers();
+  try {
+    for (auto& [sub, handler] : handlers)
+      if (sub->parsed()) return handler();
+    return 2;
+  } catch (const thg::Error& e) {
+    std::fprintf(stderr, "thg: error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "thg: error: out of memory (try a smaller --size or --chunk-frames)\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "thg: error: %s\n", e.what());
+    return 1;
+  }
+}

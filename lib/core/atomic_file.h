@@ -1,0 +1,36 @@
+#pragma once
+// Publishing an output file so that no reader ever sees a partial one: write to a temporary name
+// in the same folder, fsync, rename over the final name, fsync the folder. If the object is
+// destroyed without commit() (error, interrupt), the temporary file is removed.
+#include <filesystem>
+
+namespace thg {
+
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::filesystem::path final_path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  const std::filesystem::path& temp_path() const { return temp_; }
+  const std::filesystem::path& final_path() const { return final_; }
+  // fsyncs the temporary file, renames it to the final name and fsyncs the folder.
+  void commit();
+  // Removes the temporary file now (also done by the destructor).
+  void discard() noexcept;
+
+ private:
+  std::filesystem::path final_;
+  std::filesystem::path temp_;
+  bool committed_ = false;
+};
+
+// Checks, before any work, that `path` can be created: its folder exists and is writable, and
+// it is not an existing folder. Throws Error::input naming the path otherwise.
+void check_output_path(const std::filesystem::path& path);
+
+// True when both paths name the same existing file (symlinks and hard links included).
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b);
+
+}  // namespace thg

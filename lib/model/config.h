@@ -1,0 +1,50 @@
+#pragma once
+// The model's configuration: one YAML document describing the autoencoder, the UNet, the audio
+// encoder, the noise schedule and generation defaults. Field names of the vae/unet/scheduler
+// sections are diffusers' config.json names. The same YAML is stored in a weights file's
+// metadata, so a weights file describes itself.
+#include <filesystem>
+#include <string>
+
+#include "audio/mel.h"
+#include "nn/autoencoder_kl.h"
+#include "nn/unet_2d_condition.h"
+#include "sched/schedule.h"
+
+namespace thg::model {
+
+struct AudioEncoderConfig {
+  audio::MelConfig mel;
+  int context_frames = 2;  // video frames of audio context on each side
+  int64_t dim = 128;
+  int64_t layers = 2;
+  int64_t heads = 4;
+};
+
+struct GenerationDefaults {
+  std::string sampler = "ddim";
+  int64_t steps = 10;
+  int64_t chunk_frames = 16;  // frames denoised together; bounds memory for any audio length
+  int fps = 25;
+};
+
+struct ModelConfig {
+  std::string name = "thg";
+  int64_t image_size = 128;
+  nn::AutoencoderConfig vae;
+  nn::UNetConfig unet;
+  AudioEncoderConfig audio;
+  sched::ScheduleConfig scheduler;
+  GenerationDefaults generation;
+
+  // Checks consistency between the parts (channels, sizes); throws Error::input.
+  void validate() const;
+  int64_t latent_size(int64_t image_size) const { return image_size / vae.downscale(); }
+};
+
+// Parses YAML text; `source` names the file in error messages. Unknown keys are errors (typos).
+ModelConfig parse_model_config(const std::string& yaml, const std::string& source);
+ModelConfig load_model_config(const std::filesystem::path& path);
+std::string to_yaml(const ModelConfig& config);
+
+}  // namespace thg::model

@@ -1,0 +1,123 @@
+#include "model/talking_head.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "core/error.h"
+#include "io/safetensors.h"
+#include "model/weights.h"
+
+namespace thg::model {
+
+namespace {
+constexpr const char* kFormatKey = "thg.format";
+constexpr const char* kFormat = "thg-model-1";
+constexpr const char* kConfigKey = "thg.config";
+
+int64_t window_for(const ModelConfig& c) {
+  return (2 * c.audio.context_frames + 1) * audio::columns_per_frame(c.generation.fps, c.audio.mel);
+}
+}  // namespace
+
+TalkingHeadModel::TalkingHeadModel(const ModelConfig& config)
+    : config_((config.validate(), config)),
+      audio_window_(window_for(config_)),
+      vae(config_.vae),
+      unet(config_.unet),
+      audio_encoder(config_.audio, audio_window_) {}
+
+std::unique_ptr<TalkingHeadModel> TalkingHeadModel::load(const std::filesystem::path& weights) {
+  io::SafetensorsFile file = io::SafetensorsFile::open(weights);
+  auto format = file.metadata().find(kFormatKey);
+  auto config_text = file.metadata().find(kConfigKey);
+  if (format == file.metadata().end() || config_text == file.metadata().end())
+    throw Error::input(weights.string(), "not a THG model file (no thg.format / thg.config metadata)");
+  if (format->second != kFormat)
+    throw Error::input(weights.string(), "unsupported model format '" + format->second + "' (expected " + kFormat + ")");
+  ModelConfig config = parse_model_config(config_text->second, weights.string() + " (embedded config)");
+  auto model = std::make_unique<TalkingHeadModel>(config);
+  load_parameters(model->vae, file, "vae.");
+  load_parameters(model->unet, file, "unet.");
+  load_parameters(model->audio_encoder, file, "audio_encoder.");
+  return model;
+}
+
+std::unique_ptr<TalkingHeadModel> TalkingHeadModel::random(const ModelConfig& config, uint64_t seed) {
+  auto model = std::make_unique<TalkingHeadModel>(config);
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  model->vae.reset_parameters(gen);
+  model->unet.reset_parameters(gen);
+  model->audio_encoder.reset_parameters(gen);
+  return model;
+}
+
+void TalkingHeadModel::save(const std::filesystem::path& path, c10::ScalarType dtype) const {
+  auto* self = const_cast<TalkingHeadModel*>(this);
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (auto& [name, t] : self->named_parameters()) tensors.emplace_back(name, t->detach().to(at::kCPU, dtype));
+  io::write_safetensors(path, tensors, {{kFormatKey, kFormat}, {kConfigKey, to_yaml(config_)}});
+}
+
+void TalkingHeadModel::to(c10::Device device, c10::ScalarType dtype) {
+  vae.to(device, dtype);
+  unet.to(device, dtype);
+  audio_encoder.to(device, dtype);
+}
+
+c10::Device TalkingHeadModel::device() const { return unet.conv_in.weight.device(); }
+c10::ScalarType TalkingHeadModel::dtype() const { return unet.conv_in.weight.scalar_type(); }
+
+at::Tensor TalkingHeadModel::encode_images(const at::Tensor& images) const {
+  return vae.encode(images.to(device(), dtype()) * 2.0 - 1.0);
+}
+
+at::Tensor TalkingHeadModel::audio_tokens(const at::Tensor& windows) const {
+  return audio_encoder.forward(windows.to(device(), dtype()));
+}
+
+at::Tensor TalkingHeadModel::denoise(const at::Tensor& noisy, const at::Tensor& timesteps, const at::Tensor& reference,
+                                     const at::Tensor& tokens) const {
+  at::Tensor ref = reference.size(0) == noisy.size(0) ? reference : reference.expand({noisy.size(0), -1, -1, -1});
+  return unet.forward(at::cat({noisy, ref}, 1), timesteps, tokens);
+}
+
+at::Tensor TalkingHeadModel::decode_latents(const at::Tensor& latents) const {
+  return (vae.decode(latents) + 1.0) * 0.5;
+}
+
+std::vector<std::pair<std::string, at::Tensor*>> TalkingHeadModel::named_parameters() {
+  std::vector<std::pair<std::string, at::Tensor*>> out;
+  for (auto& [n, t] : vae.named_parameters()) out.emplace_back("vae." + n, t);
+  for (auto& [n, t] : unet.named_parameters()) out.emplace_back("unet." + n, t);
+  for (auto& [n, t] : audio_encoder.named_parameters()) out.emplace_back("audio_encoder." + n, t);
+  return out;
+}
+
+std::vector<std::pair<std::string, int64_t>> TalkingHeadModel::parameter_counts() {
+  return {{"vae", vae.parameter_count()},
+          {"unet", unet.parameter_count()},
+          {"audio_encoder", audio_encoder.parameter_count()}};
+}
+
+DefaultModelPaths default_model_paths() {
+  std::vector<std::filesystem::path> roots;
+  if (const char* home = std::getenv("THG_HOME")) roots.emplace_back(home);
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    roots.push_back(exe.parent_path().parent_path() / "share" / "thg");
+    roots.push_back(exe.parent_path().parent_path());
+  }
+#ifdef THG_SOURCE_DIR
+  roots.emplace_back(THG_SOURCE_DIR);
+#endif
+  for (const auto& root : roots)
+    if (std::filesystem::exists(root / "configs" / "default.yaml", ec))
+      return {root / "configs" / "default.yaml", root / "weights" / "default.safetensors"};
+  throw Error::failure("configs/default.yaml", "the bundled default model config was not found (set THG_HOME)");
+}
+
+}  // namespace thg::model

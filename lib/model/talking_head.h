@@ -1,0 +1,66 @@
+#pragma once
+// The talking-head model: autoencoder + denoising UNet + audio encoder, built from a ModelConfig.
+// The reference portrait enters as a latent concatenated to the noisy latent (every frame
+// denoises "the portrait, moved"); the audio enters through cross-attention on tokens of the
+// speech around each frame.
+#include <c10/core/Device.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "model/audio_encoder.h"
+#include "model/config.h"
+
+namespace thg::model {
+
+class TalkingHeadModel {
+ public:
+  explicit TalkingHeadModel(const ModelConfig& config);
+
+  // A model whose config and weights come from a THG weights file (config in its metadata).
+  static std::unique_ptr<TalkingHeadModel> load(const std::filesystem::path& weights);
+  // A model with a seeded random initialisation (no trained weights).
+  static std::unique_ptr<TalkingHeadModel> random(const ModelConfig& config, uint64_t seed);
+  // Writes weights + config (dtype: kFloat, kHalf or kBFloat16).
+  void save(const std::filesystem::path& path, c10::ScalarType dtype) const;
+
+  void to(c10::Device device, c10::ScalarType dtype);
+  c10::Device device() const;
+  c10::ScalarType dtype() const;
+  const ModelConfig& config() const { return config_; }
+  int64_t audio_window() const { return audio_window_; }
+
+  // images [B, 3, S, S] in [0, 1] -> scaled latents [B, C, S/f, S/f]
+  at::Tensor encode_images(const at::Tensor& images) const;
+  // mel windows [N, n_mels, W] -> tokens [N, W, dim]
+  at::Tensor audio_tokens(const at::Tensor& windows) const;
+  // The UNet's prediction (epsilon / v / sample per the scheduler config).
+  at::Tensor denoise(const at::Tensor& noisy, const at::Tensor& timesteps, const at::Tensor& reference,
+                     const at::Tensor& tokens) const;
+  // scaled latents -> images [B, 3, S, S] in [0, 1]
+  at::Tensor decode_latents(const at::Tensor& latents) const;
+
+  // Every parameter, with the part as prefix ("vae.", "unet.", "audio_encoder.").
+  std::vector<std::pair<std::string, at::Tensor*>> named_parameters();
+  // Parameter counts per part, in order.
+  std::vector<std::pair<std::string, int64_t>> parameter_counts();
+
+ private:
+  ModelConfig config_;
+  int64_t audio_window_;
+
+ public:
+  nn::AutoencoderKL vae;
+  nn::UNet2DConditionModel unet;
+  AudioEncoder audio_encoder;
+};
+
+// Where the bundled default model lives: $THG_HOME, then <exe>/../share/thg, then the source tree.
+struct DefaultModelPaths {
+  std::filesystem::path config;   // configs/default.yaml
+  std::filesystem::path weights;  // weights/default.safetensors (may not exist yet)
+};
+DefaultModelPaths default_model_paths();
+
+}  // namespace thg::model

@@ -1,0 +1,90 @@
+#include "nn/attention.h"
+
+#include <ATen/ATen.h>
+
+#include <atomic>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace thg::nn {
+
+namespace {
+std::atomic<AttentionBackend> g_backend{AttentionBackend::Auto};
+}
+
+AttentionBackend parse_attention_backend(const std::string& name) {
+  if (name == "math") return AttentionBackend::Math;
+  if (name == "sdpa") return AttentionBackend::Sdpa;
+  if (name == "fused") return AttentionBackend::Fused;
+  if (name == "auto") return AttentionBackend::Auto;
+  throw Error::input("", "unknown attention backend '" + name + "' (valid: auto, math, sdpa, fused)");
+}
+
+const char* attention_backend_name(AttentionBackend backend) {
+  switch (backend) {
+    case AttentionBackend::Math: return "math";
+    case AttentionBackend::Sdpa: return "sdpa";
+    case AttentionBackend::Fused: return "fused";
+    case AttentionBackend::Auto: return "auto";
+  }
+  return "?";
+}
+
+void set_attention_backend(AttentionBackend backend) { g_backend.store(backend); }
+AttentionBackend attention_backend() { return g_backend.load(); }
+
+at::Tensor scaled_dot_product(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                              AttentionBackend backend) {
+  switch (backend) {
+    case AttentionBackend::Math: {
+      const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+      // Softmax in fp32 whatever the storage type, as diffusers' upcast_softmax does.
+      at::Tensor scores = at::matmul(q, k.transpose(-1, -2)).to(at::kFloat) * scale;
+      return at::matmul(at::softmax(scores, -1).to(v.scalar_type()), v);
+    }
+    case AttentionBackend::Fused:
+      // The fused CUDA kernel arrives with the kernels issue; until then it is refused, not faked.
+      throw Error::input("", "attention backend 'fused' is not available in this build (use auto, sdpa or math)");
+    case AttentionBackend::Sdpa:
+    case AttentionBackend::Auto:
+      break;
+  }
+  return at::scaled_dot_product_attention(q, k, v);
+}
+
+Attention::Attention(const AttentionOptions& o)
+    : options(o),
+      to_q(o.query_dim, o.heads * o.dim_head, o.qkv_bias),
+      to_k(o.cross_attention_dim > 0 ? o.cross_attention_dim : o.query_dim, o.heads * o.dim_head, o.qkv_bias),
+      to_v(o.cross_attention_dim > 0 ? o.cross_attention_dim : o.query_dim, o.heads * o.dim_head, o.qkv_bias) {
+  if (o.norm_groups > 0) {
+    group_norm = std::make_unique<GroupNorm>(o.norm_groups, o.query_dim, o.norm_eps);
+    register_module("group_norm", *group_norm);
+  }
+  register_module("to_q", to_q);
+  register_module("to_k", to_k);
+  register_module("to_v", to_v);
+  to_out.emplace_back(o.heads * o.dim_head, o.query_dim, true).zero_init = o.zero_init_output;
+  register_module("to_out", to_out);
+}
+
+at::Tensor Attention::forward(const at::Tensor& x, const at::Tensor& context) const {
+  const at::Tensor& kv = context.defined() ? context : x;
+  const int64_t b = x.size(0), h = options.heads, d = options.dim_head;
+  auto split = [&](const at::Tensor& t) { return t.view({b, -1, h, d}).transpose(1, 2); };
+  at::Tensor out = scaled_dot_product(split(to_q.forward(x)), split(to_k.forward(kv)), split(to_v.forward(kv)));
+  out = out.transpose(1, 2).reshape({b, -1, h * d});
+  return to_out[0].forward(out);
+}
+
+at::Tensor Attention::forward_spatial(const at::Tensor& x) const {
+  const int64_t b = x.size(0), c = x.size(1), hgt = x.size(2), wid = x.size(3);
+  at::Tensor h = group_norm ? group_norm->forward(x) : x;
+  h = h.view({b, c, hgt * wid}).transpose(1, 2);
+  h = forward(h);
+  h = h.transpose(1, 2).reshape({b, c, hgt, wid});
+  return h + x;
+}
+
+}  // namespace thg::nn

@@ -1,0 +1,80 @@
+#include "nn/layers.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <cmath>
+
+namespace thg::nn {
+
+Linear::Linear(int64_t in, int64_t out, bool has_bias) {
+  register_parameter("weight", weight, at::empty({out, in}));
+  if (has_bias) register_parameter("bias", bias, at::empty({out}));
+}
+
+at::Tensor Linear::forward(const at::Tensor& x) const { return at::linear(x, weight, bias); }
+
+void Linear::init_own_parameters(at::Generator& g) {
+  at::NoGradGuard no_grad;
+  if (zero_init) {
+    weight.zero_();
+    if (bias.defined()) bias.zero_();
+    return;
+  }
+  const double bound = 1.0 / std::sqrt(static_cast<double>(weight.size(1)));
+  init_uniform(weight, bound, g);
+  if (bias.defined()) init_uniform(bias, bound, g);
+}
+
+Conv2d::Conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride_, int64_t padding_, bool has_bias)
+    : stride(stride_), padding(padding_) {
+  register_parameter("weight", weight, at::empty({out, in, kernel, kernel}));
+  if (has_bias) register_parameter("bias", bias, at::empty({out}));
+}
+
+at::Tensor Conv2d::forward(const at::Tensor& x) const {
+  return at::conv2d(x, weight, bias, {stride, stride}, {padding, padding});
+}
+
+void Conv2d::init_own_parameters(at::Generator& g) {
+  at::NoGradGuard no_grad;
+  if (zero_init) {
+    weight.zero_();
+    if (bias.defined()) bias.zero_();
+    return;
+  }
+  const double fan_in = static_cast<double>(weight.size(1) * weight.size(2) * weight.size(3));
+  const double bound = 1.0 / std::sqrt(fan_in);
+  init_uniform(weight, bound, g);
+  if (bias.defined()) init_uniform(bias, bound, g);
+}
+
+GroupNorm::GroupNorm(int64_t groups_, int64_t channels, double eps_) : groups(groups_), eps(eps_) {
+  register_parameter("weight", weight, at::ones({channels}));
+  register_parameter("bias", bias, at::zeros({channels}));
+}
+
+at::Tensor GroupNorm::forward(const at::Tensor& x) const { return at::group_norm(x, groups, weight, bias, eps); }
+
+void GroupNorm::init_own_parameters(at::Generator&) {
+  at::NoGradGuard no_grad;
+  weight.fill_(1);
+  bias.zero_();
+}
+
+LayerNorm::LayerNorm(int64_t dim, double eps_) : eps(eps_) {
+  register_parameter("weight", weight, at::ones({dim}));
+  register_parameter("bias", bias, at::zeros({dim}));
+}
+
+at::Tensor LayerNorm::forward(const at::Tensor& x) const {
+  return at::layer_norm(x, {weight.size(0)}, weight, bias, eps);
+}
+
+void LayerNorm::init_own_parameters(at::Generator&) {
+  at::NoGradGuard no_grad;
+  weight.fill_(1);
+  bias.zero_();
+}
+
+}  // namespace thg::nn

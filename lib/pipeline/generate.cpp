@@ -1,0 +1,158 @@
+#include "pipeline/generate.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "audio/mel.h"
+#include "core/atomic_file.h"
+#include "core/cancel.h"
+#include "core/error.h"
+#include "core/pixels.h"
+#include "core/progress.h"
+#include "io/audio.h"
+#include "io/image.h"
+#include "io/mp4_writer.h"
+#include "sched/scheduler.h"
+
+namespace thg::pipeline {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class StageTimer {
+ public:
+  explicit StageTimer(std::map<std::string, double>& sink) : sink_(sink) {}
+  void add(const std::string& stage, Clock::time_point since) {
+    sink_[stage] += std::chrono::duration<double>(Clock::now() - since).count();
+  }
+
+ private:
+  std::map<std::string, double>& sink_;
+};
+
+// Initial noise per frame from (seed, frame index): the same seed gives the same frame whatever
+// the chunk size, and on any device (drawn on the CPU, then moved).
+at::Tensor frame_noise(uint64_t seed, int64_t frame, c10::IntArrayRef shape) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(frame + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(z);
+  return at::randn(shape, gen, at::kFloat);
+}
+
+void check_inputs(const GenerateOptions& o) {
+  if (o.portrait.empty()) throw Error::input("", "--portrait is required");
+  if (o.audio.empty()) throw Error::input("", "--audio is required");
+  if (o.output.empty()) throw Error::input("", "--output is required");
+  std::string ext = o.output.extension().string();
+  for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (ext != ".mp4") throw Error::input(o.output.string(), "output must be an .mp4 file");
+  check_output_path(o.output);
+  if (same_file(o.output, o.portrait) || same_file(o.output, o.audio))
+    throw Error::input(o.output.string(), "output path is the same file as an input");
+}
+
+}  // namespace
+
+GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& o) {
+  const auto start = Clock::now();
+  const model::ModelConfig& cfg = model.config();
+  GenerateResult result;
+  StageTimer timer(result.stage_seconds);
+  check_inputs(o);
+
+  result.output = o.output;
+  result.fps = o.fps > 0 ? o.fps : cfg.generation.fps;
+  result.size = o.size > 0 ? o.size : cfg.image_size;
+  result.sampler = o.sampler.empty() ? cfg.generation.sampler : o.sampler;
+  result.steps = o.steps > 0 ? o.steps : cfg.generation.steps;
+  result.seed = o.seed;
+  const int64_t chunk = o.chunk_frames > 0 ? o.chunk_frames : cfg.generation.chunk_frames;
+  const int64_t granularity = cfg.vae.downscale() * (int64_t{1} << (cfg.unet.block_out_channels.size() - 1));
+  if (result.size < 32 || result.size > 2048 || result.size % granularity != 0)
+    throw Error::input("", "--size must be between 32 and 2048 and a multiple of " + std::to_string(granularity));
+  if (result.fps < 1 || result.fps > 120) throw Error::input("", "--fps must be between 1 and 120");
+
+  // The sampler is built (and its options validated) before any expensive work.
+  sched::SamplerOptions sampler_options{cfg.scheduler, o.eta};
+  std::unique_ptr<sched::Scheduler> scheduler = sched::make_scheduler(result.sampler, sampler_options);
+  scheduler->set_timesteps(result.steps);
+
+  // 1. Inputs.
+  auto t0 = Clock::now();
+  io::ImageLoadOptions image_options;
+  image_options.size = static_cast<int>(result.size);
+  at::Tensor portrait = io::load_image(o.portrait, image_options);
+  io::AudioBuffer speech = io::decode_audio(o.audio, io::AudioLimits{o.max_audio_seconds});
+  result.audio_seconds = speech.seconds();
+  if (result.audio_seconds < 1.0 / result.fps)
+    throw Error::input(o.audio.string(), "audio is " + std::to_string(result.audio_seconds).substr(0, 5) +
+                                             " s long, shorter than one video frame");
+  result.frames = std::max<int64_t>(1, std::llround(result.audio_seconds * result.fps));
+  timer.add("decode", t0);
+  throw_if_interrupted();
+
+  c10::InferenceMode inference;
+  // 2. Audio features and tokens per frame.
+  t0 = Clock::now();
+  io::AudioBuffer mono16k = io::resample(speech, cfg.audio.mel.sample_rate, 1);
+  at::Tensor mel = audio::log_mel(mono16k.samples, cfg.audio.mel);
+  at::Tensor windows = audio::frame_windows(mel, result.frames, result.fps, model.audio_window(), cfg.audio.mel);
+  timer.add("features", t0);
+
+  // 3. The reference latent.
+  t0 = Clock::now();
+  at::Tensor reference = model.encode_images(portrait.unsqueeze(0));
+  timer.add("reference", t0);
+  throw_if_interrupted();
+
+  // 4. Chunks of frames: denoise, decode, encode. Memory is bounded by the chunk, not the audio.
+  io::Mp4Writer writer(o.output, io::VideoSpec{static_cast<int>(result.size), static_cast<int>(result.size),
+                                               result.fps, o.crf},
+                       speech);
+  const int64_t latent = cfg.latent_size(result.size);
+  const int64_t channels = cfg.vae.latent_channels;
+  const auto options = at::TensorOptions().device(model.device()).dtype(model.dtype());
+  std::unique_ptr<Progress> bar;
+  if (o.progress) bar = std::make_unique<Progress>("generate", result.frames, "frames");
+  at::Generator step_gen = at::make_generator<at::CPUGeneratorImpl>(o.seed ^ 0x5DEECE66DULL);
+
+  for (int64_t first = 0; first < result.frames; first += chunk) {
+    const int64_t n = std::min(chunk, result.frames - first);
+    t0 = Clock::now();
+    at::Tensor tokens = model.audio_tokens(windows.slice(0, first, first + n));
+    std::vector<at::Tensor> noise;
+    for (int64_t f = first; f < first + n; ++f) noise.push_back(frame_noise(o.seed, f, {channels, latent, latent}));
+    at::Tensor x = (at::stack(noise) * scheduler->init_noise_sigma()).to(options);
+    for (size_t i = 0; i < scheduler->timesteps().size(); ++i) {
+      throw_if_interrupted();
+      at::Tensor t = at::full({n}, scheduler->timesteps()[i], options);
+      at::Tensor prediction = model.denoise(scheduler->scale_model_input(x, i), t, reference, tokens);
+      x = scheduler->step(prediction, i, x, &step_gen);
+    }
+    timer.add("denoise", t0);
+
+    t0 = Clock::now();
+    at::Tensor rgb = frames_to_rgb8(model.decode_latents(x));
+    timer.add("vae_decode", t0);
+    t0 = Clock::now();
+    for (int64_t f = 0; f < n; ++f) writer.write_frame(rgb[f].data_ptr<uint8_t>());
+    timer.add("encode", t0);
+    if (bar) bar->advance(n);
+  }
+  throw_if_interrupted();
+  t0 = Clock::now();
+  writer.finish();
+  timer.add("encode", t0);
+  if (bar) bar->finish();
+  result.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+}  // namespace thg::pipeline

@@ -1,0 +1,46 @@
+#pragma once
+// `generate`: portrait + speech -> lip-synced MP4. Usable from any C++ program; the CLI is a thin
+// front end over this.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "model/talking_head.h"
+
+namespace thg::pipeline {
+
+struct GenerateOptions {
+  std::filesystem::path portrait;
+  std::filesystem::path audio;
+  std::filesystem::path output;
+  std::string sampler;      // empty: the model's default
+  int64_t steps = 0;        // 0: the model's default
+  double eta = 0.0;
+  uint64_t seed = 0;
+  int fps = 0;              // 0: the model's default (25)
+  int64_t size = 0;         // 0: the model's image size
+  int crf = 18;
+  int64_t chunk_frames = 0; // 0: the model's default
+  double max_audio_seconds = 3600.0;
+  bool progress = true;     // draw a progress bar (only when stderr is a terminal)
+};
+
+struct GenerateResult {
+  std::filesystem::path output;
+  int64_t frames = 0;
+  int fps = 0;
+  int64_t size = 0;
+  double audio_seconds = 0;
+  std::string sampler;
+  int64_t steps = 0;
+  uint64_t seed = 0;
+  std::map<std::string, double> stage_seconds;  // decode, features, reference, denoise, vae_decode, encode
+  double total_seconds = 0;
+};
+
+// Validates everything it can before any model work; throws thg::Error (see core/error.h).
+GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& options);
+
+}  // namespace thg::pipeline

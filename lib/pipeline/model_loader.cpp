@@ -1,0 +1,49 @@
+#include "pipeline/model_loader.h"
+
+#include <ATen/ATen.h>
+
+#include "core/device.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace thg::pipeline {
+
+namespace {
+c10::ScalarType parse_dtype(const std::string& name) {
+  if (name == "float32" || name == "fp32") return at::kFloat;
+  if (name == "float16" || name == "fp16") return at::kHalf;
+  if (name == "bfloat16" || name == "bf16") return at::kBFloat16;
+  throw Error::input("", "unknown --dtype '" + name + "' (valid: float32, float16, bfloat16)");
+}
+}  // namespace
+
+LoadedModel load_model(const ModelSource& source) {
+  const c10::Device device = select_device(source.device);
+  const c10::ScalarType dtype = parse_dtype(source.dtype);
+  if (device.is_cpu() && dtype == at::kHalf)
+    throw Error::input("", "--dtype float16 is not supported on the CPU (use float32 or bfloat16)");
+
+  LoadedModel loaded;
+  std::filesystem::path weights = source.weights;
+  std::filesystem::path config = source.config;
+  if (weights.empty()) {
+    model::DefaultModelPaths paths = model::default_model_paths();
+    std::error_code ec;
+    if (std::filesystem::exists(paths.weights, ec)) weights = paths.weights;
+    if (config.empty()) config = paths.config;
+  }
+  if (!weights.empty()) {
+    loaded.model = model::TalkingHeadModel::load(weights);
+    loaded.description = weights.string();
+  } else {
+    loaded.model = model::TalkingHeadModel::random(model::load_model_config(config), source.init_seed);
+    loaded.random_weights = true;
+    loaded.description = config.string() + " (random init)";
+    log::warn("no trained weights found: using a seeded random initialisation of " + config.string() +
+              "; the video will not resemble the portrait until weights/default.safetensors is trained");
+  }
+  loaded.model->to(device, dtype);
+  return loaded;
+}
+
+}  // namespace thg::pipeline

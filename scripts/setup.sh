@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what THG needs to build and test, and nothing that is already there.
+#  - Debian packages (FFmpeg libraries, CLI11, yaml-cpp, nlohmann-json, GoogleTest, ccache, Ninja) via apt-get.
+#  - LibTorch from the PyPI torch wheel, pinned, in a venv outside the clone (${THG_DEPS:-$HOME/.cache/thg})
+#    so that every clone on this machine (CI included) shares it.
+# A second run checks and returns in seconds.
+set -euo pipefail
+
+TORCH_VERSION=2.11.0
+THG_DEPS=${THG_DEPS:-$HOME/.cache/thg}
+VENV="$THG_DEPS/venv"
+
+apt_packages=(
+  build-essential cmake ninja-build ccache pkg-config python3-venv
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
+  libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libgtest-dev
+)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: apt-get install ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq || true
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The torch wheel lists the whole CUDA user-space stack as dependencies (several GB). The CUDA toolkit
+# installed on these machines already provides cudart, cuBLAS, cuDNN, NCCL, cuFFT, cuRAND, cuSOLVER,
+# cuSPARSE and NVRTC, so torch is installed with --no-deps plus the three libraries the toolkit lacks
+# (cuSPARSELt, NVSHMEM, cuFile) and the small pure-Python requirements. On a machine without the
+# toolkit, set THG_TORCH_FULL_DEPS=1 to let pip pull everything.
+stamp="$VENV/.thg-torch-$TORCH_VERSION"
+if [ ! -f "$stamp" ]; then
+  echo "setup: creating $VENV with torch==$TORCH_VERSION" >&2
+  mkdir -p "$THG_DEPS"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  pip=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
+  if [ "${THG_TORCH_FULL_DEPS:-0}" = 1 ] || ! command -v nvcc >/dev/null; then
+    "${pip[@]}" "torch==$TORCH_VERSION"
+  else
+    "${pip[@]}" --no-deps "torch==$TORCH_VERSION"
+    "${pip[@]}" nvidia-cusparselt-cu13 nvidia-nvshmem-cu13 nvidia-cufile \
+      numpy filelock typing-extensions sympy networkx jinja2 fsspec
+  fi
+  touch "$stamp"
+fi
