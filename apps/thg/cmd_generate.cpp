@@ -22,6 +22,7 @@ struct GenerateCli {
 
 int run_generate(const GenerateCli& o, const GlobalOptions& global) {
   nn::set_attention_backend(nn::parse_attention_backend(o.attention));
+  pipeline::check_generate_paths(o.generate);
   pipeline::LoadedModel loaded = pipeline::load_model(o.model);
   pipeline::GenerateOptions options = o.generate;
   options.progress = !global.quiet && !o.json;
@@ -71,6 +72,8 @@ Handler add_generate_command(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::Range(1, 1024));
   app.add_option("--max-audio-seconds", g.max_audio_seconds, "Refuse longer audio")->default_val(3600.0);
   app.add_option("--weights", o->model.weights, "Model weights (default: the bundled weights/default.safetensors)");
+  app.add_option("--config", o->model.config,
+                 "Model config YAML to run with a seeded random initialisation (development; ignored with --weights)");
   app.add_option("--device", o->model.device, "auto, cpu, cuda or cuda:N")->default_val("auto");
   app.add_option("--dtype", o->model.dtype, "float32, float16 (CUDA) or bfloat16")->default_val("float32");
   app.add_option("--attention", o->attention, "Attention backend: auto, math, sdpa, fused")->default_val("auto");

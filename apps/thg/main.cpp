@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   CLI::App app{"THG: talking-head video generation (portrait + speech -> lip-synced MP4)", "thg"};
   app.set_version_flag("--version", std::string("thg ") + THG_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // global flags (-v, -q) may also follow the command
   app.footer(
       "Examples:\n"
       "  thg generate --portrait face.png --audio speech.m4a --output out.mp4\n"

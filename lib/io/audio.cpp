@@ -139,6 +139,12 @@ AudioBuffer decode_audio(const std::filesystem::path& file, const AudioLimits& l
   av_channel_layout_uninit(&swr_layout);
 
   if (out.frames() == 0) throw Error::input(path, "contains no audio samples");
+  // Decoders of frame-based codecs (AAC) may return the encoder's padding after the last real
+  // sample; the container's declared duration is the truth, so trim an overshoot of that size.
+  if (declared > 0 && out.seconds() > declared && out.seconds() - declared < 0.25) {
+    const auto keep = static_cast<int64_t>(std::llround(declared * out.sample_rate));
+    out.samples.resize(static_cast<size_t>(keep) * out.channels);
+  }
   // A file whose header promises much more than its data holds was cut short (a partial
   // download, an interrupted copy): report it rather than animate half a sentence.
   if (declared > 1.0 && out.seconds() < 0.9 * declared - 0.1)

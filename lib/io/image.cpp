@@ -76,6 +76,19 @@ RgbaImage to_rgba(const DecodedFrame& decoded, int out_w, int out_h) {
                                          (av_get_pix_fmt_name(static_cast<AVPixelFormat>(f->format))
                                               ? av_get_pix_fmt_name(static_cast<AVPixelFormat>(f->format))
                                               : "?"));
+  // YUV sources (video frames, WebP) carry their matrix and range; swscale assumes BT.601 limited
+  // range unless told, which shifts colours of BT.709 video.
+  if (f->colorspace != AVCOL_SPC_UNSPECIFIED && f->colorspace != AVCOL_SPC_RGB) {
+    const int* coefficients = sws_getCoefficients(f->colorspace);
+    int* inv = nullptr;
+    int* table = nullptr;
+    int src_range = 0, dst_range = 0, brightness = 0, contrast = 0, saturation = 0;
+    if (sws_getColorspaceDetails(sws.get(), &inv, &src_range, &table, &dst_range, &brightness, &contrast,
+                                 &saturation) >= 0) {
+      if (f->color_range == AVCOL_RANGE_JPEG) src_range = 1;
+      sws_setColorspaceDetails(sws.get(), coefficients, src_range, table, dst_range, brightness, contrast, saturation);
+    }
+  }
   RgbaImage out;
   out.width = out_w;
   out.height = out_h;

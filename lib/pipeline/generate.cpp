@@ -46,7 +46,9 @@ at::Tensor frame_noise(uint64_t seed, int64_t frame, c10::IntArrayRef shape) {
   return at::randn(shape, gen, at::kFloat);
 }
 
-void check_inputs(const GenerateOptions& o) {
+}  // namespace
+
+void check_generate_paths(const GenerateOptions& o) {
   if (o.portrait.empty()) throw Error::input("", "--portrait is required");
   if (o.audio.empty()) throw Error::input("", "--audio is required");
   if (o.output.empty()) throw Error::input("", "--output is required");
@@ -56,16 +58,17 @@ void check_inputs(const GenerateOptions& o) {
   check_output_path(o.output);
   if (same_file(o.output, o.portrait) || same_file(o.output, o.audio))
     throw Error::input(o.output.string(), "output path is the same file as an input");
+  std::error_code ec;
+  if (!std::filesystem::exists(o.portrait, ec)) throw Error::input(o.portrait.string(), "file not found");
+  if (!std::filesystem::exists(o.audio, ec)) throw Error::input(o.audio.string(), "file not found");
 }
-
-}  // namespace
 
 GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& o) {
   const auto start = Clock::now();
   const model::ModelConfig& cfg = model.config();
   GenerateResult result;
   StageTimer timer(result.stage_seconds);
-  check_inputs(o);
+  check_generate_paths(o);
 
   result.output = o.output;
   result.fps = o.fps > 0 ? o.fps : cfg.generation.fps;

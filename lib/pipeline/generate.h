@@ -40,6 +40,10 @@ struct GenerateResult {
   double total_seconds = 0;
 };
 
+// Checks the paths (inputs given, output folder writable, output not an input, .mp4) without
+// decoding anything: callers run it before the slow model load so that typos fail at once.
+void check_generate_paths(const GenerateOptions& options);
+
 // Validates everything it can before any model work; throws thg::Error (see core/error.h).
 GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& options);
 

@@ -24,13 +24,15 @@ LoadedModel load_model(const ModelSource& source) {
     throw Error::input("", "--dtype float16 is not supported on the CPU (use float32 or bfloat16)");
 
   LoadedModel loaded;
+  // An explicit --weights wins; an explicit --config means "random init of this architecture";
+  // otherwise the bundled default: its weights when present, else a random init of its config.
   std::filesystem::path weights = source.weights;
   std::filesystem::path config = source.config;
-  if (weights.empty()) {
+  if (weights.empty() && config.empty()) {
     model::DefaultModelPaths paths = model::default_model_paths();
     std::error_code ec;
     if (std::filesystem::exists(paths.weights, ec)) weights = paths.weights;
-    if (config.empty()) config = paths.config;
+    else config = paths.config;
   }
   if (!weights.empty()) {
     loaded.model = model::TalkingHeadModel::load(weights);
@@ -39,8 +41,8 @@ LoadedModel load_model(const ModelSource& source) {
     loaded.model = model::TalkingHeadModel::random(model::load_model_config(config), source.init_seed);
     loaded.random_weights = true;
     loaded.description = config.string() + " (random init)";
-    log::warn("no trained weights found: using a seeded random initialisation of " + config.string() +
-              "; the video will not resemble the portrait until weights/default.safetensors is trained");
+    log::warn("no trained weights: using a seeded random initialisation of " + config.string() +
+              "; the video will not resemble the portrait until trained weights are used");
   }
   loaded.model->to(device, dtype);
   return loaded;

@@ -1,0 +1,37 @@
+#pragma once
+// Helpers shared by the tests: fixture paths, scratch folders, running the thg binary.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace thg::test {
+
+std::filesystem::path data(const std::string& relative);  // tests/data/<relative>
+std::filesystem::path source_root();
+
+// A fresh folder under the system temp dir, removed (recursively) on destruction.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  // Names of the entries in the folder (to check that nothing partial was left behind).
+  std::vector<std::string> entries() const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct ProcessResult {
+  int exit_code = -1;      // exit status, or 128 + signal when killed by a signal
+  std::string out, err;
+};
+
+// Runs the thg binary with `args`. When interrupt_after_ms >= 0, sends SIGINT after that delay.
+ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms = -1);
+
+void write_file(const std::filesystem::path& path, const std::string& bytes);
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace thg::test
