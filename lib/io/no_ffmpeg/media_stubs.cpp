@@ -1,0 +1,33 @@
+// Built instead of the FFmpeg-based media files when THG_WITH_FFMPEG=OFF (model and kernel work on
+// machines without FFmpeg, such as the GPU machine). Every media entry point reports clearly that
+// this build cannot read or write media; nothing is faked.
+#include <ATen/core/Tensor.h>
+
+#include "core/error.h"
+#include "io/audio.h"
+#include "io/image.h"
+#include "io/mp4_writer.h"
+#include "io/probe.h"
+
+namespace thg::io {
+
+namespace {
+[[noreturn]] void no_ffmpeg(const std::filesystem::path& path) {
+  throw Error::failure(path.string(), "this THG build has no media support (configured with THG_WITH_FFMPEG=OFF)");
+}
+}  // namespace
+
+at::Tensor load_image(const std::filesystem::path& path, const ImageLoadOptions&) { no_ffmpeg(path); }
+RgbaImage decode_image_rgba(const std::filesystem::path& path, const ImageLimits&) { no_ffmpeg(path); }
+AudioBuffer decode_audio(const std::filesystem::path& path, const AudioLimits&) { no_ffmpeg(path); }
+AudioBuffer resample(const AudioBuffer&, int, int) { no_ffmpeg(""); }
+MediaInfo probe_media(const std::filesystem::path& path) { no_ffmpeg(path); }
+
+struct Mp4Writer::State {};
+Mp4Writer::Mp4Writer(std::filesystem::path output, const VideoSpec&, const AudioBuffer&) { no_ffmpeg(output); }
+Mp4Writer::~Mp4Writer() = default;
+void Mp4Writer::write_frame(const uint8_t*) { no_ffmpeg(""); }
+int64_t Mp4Writer::frames_written() const { return 0; }
+void Mp4Writer::finish() { no_ffmpeg(""); }
+
+}  // namespace thg::io
