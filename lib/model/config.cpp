@@ -51,71 +51,6 @@ class Section {
   std::set<std::string> seen_;
 };
 
-void read_vae(Section s, nn::AutoencoderConfig& c) {
-  s.get("in_channels", c.in_channels);
-  s.get("out_channels", c.out_channels);
-  s.get("latent_channels", c.latent_channels);
-  s.get("block_out_channels", c.block_out_channels);
-  s.get("layers_per_block", c.layers_per_block);
-  s.get("norm_num_groups", c.norm_num_groups);
-  s.get("scaling_factor", c.scaling_factor);
-  s.finish();
-}
-
-void read_unet(Section s, nn::UNetConfig& c) {
-  s.get("in_channels", c.in_channels);
-  s.get("out_channels", c.out_channels);
-  s.get("block_out_channels", c.block_out_channels);
-  s.get("down_block_types", c.down_block_types);
-  s.get("up_block_types", c.up_block_types);
-  s.get("layers_per_block", c.layers_per_block);
-  s.get("norm_num_groups", c.norm_num_groups);
-  s.get("norm_eps", c.norm_eps);
-  s.get("cross_attention_dim", c.cross_attention_dim);
-  s.get("attention_head_dim", c.attention_head_dim);
-  s.get("transformer_layers_per_block", c.transformer_layers_per_block);
-  s.get("use_linear_projection", c.use_linear_projection);
-  s.get("flip_sin_to_cos", c.flip_sin_to_cos);
-  s.get("freq_shift", c.freq_shift);
-  s.finish();
-}
-
-void read_scheduler(Section s, sched::ScheduleConfig& c) {
-  s.get("num_train_timesteps", c.num_train_timesteps);
-  s.get("beta_start", c.beta_start);
-  s.get("beta_end", c.beta_end);
-  s.get("beta_schedule", c.beta_schedule);
-  s.get("prediction_type", c.prediction_type);
-  s.get("timestep_spacing", c.timestep_spacing);
-  s.get("steps_offset", c.steps_offset);
-  s.get("set_alpha_to_one", c.set_alpha_to_one);
-  s.get("clip_sample", c.clip_sample);
-  s.get("clip_sample_range", c.clip_sample_range);
-  s.finish();
-}
-
-void read_audio(Section s, AudioEncoderConfig& c) {
-  s.get("sample_rate", c.mel.sample_rate);
-  s.get("n_fft", c.mel.n_fft);
-  s.get("hop_length", c.mel.hop_length);
-  s.get("n_mels", c.mel.n_mels);
-  s.get("f_min", c.mel.f_min);
-  s.get("f_max", c.mel.f_max);
-  s.get("context_frames", c.context_frames);
-  s.get("dim", c.dim);
-  s.get("layers", c.layers);
-  s.get("heads", c.heads);
-  s.finish();
-}
-
-void read_generation(Section s, GenerationDefaults& c) {
-  s.get("sampler", c.sampler);
-  s.get("steps", c.steps);
-  s.get("chunk_frames", c.chunk_frames);
-  s.get("fps", c.fps);
-  s.finish();
-}
-
 template <class T>
 YAML::Node seq(const std::vector<T>& v) {
   YAML::Node n(YAML::NodeType::Sequence);
@@ -123,6 +58,119 @@ YAML::Node seq(const std::vector<T>& v) {
   n.SetStyle(YAML::EmitterStyle::Flow);
   return n;
 }
+
+// Each section's fields are listed once; the same list drives reading and writing, so the two
+// cannot drift apart.
+template <class Visit>
+void vae_fields(Visit& v, nn::AutoencoderConfig& c) {
+  v("in_channels", c.in_channels);
+  v("out_channels", c.out_channels);
+  v("latent_channels", c.latent_channels);
+  v("block_out_channels", c.block_out_channels);
+  v("layers_per_block", c.layers_per_block);
+  v("norm_num_groups", c.norm_num_groups);
+  v("scaling_factor", c.scaling_factor);
+}
+
+template <class Visit>
+void unet_fields(Visit& v, nn::UNetConfig& c) {
+  v("in_channels", c.in_channels);
+  v("out_channels", c.out_channels);
+  v("block_out_channels", c.block_out_channels);
+  v("down_block_types", c.down_block_types);
+  v("up_block_types", c.up_block_types);
+  v("layers_per_block", c.layers_per_block);
+  v("norm_num_groups", c.norm_num_groups);
+  v("norm_eps", c.norm_eps);
+  v("cross_attention_dim", c.cross_attention_dim);
+  v("attention_head_dim", c.attention_head_dim);
+  v("transformer_layers_per_block", c.transformer_layers_per_block);
+  v("use_linear_projection", c.use_linear_projection);
+  v("flip_sin_to_cos", c.flip_sin_to_cos);
+  v("freq_shift", c.freq_shift);
+}
+
+template <class Visit>
+void audio_fields(Visit& v, AudioEncoderConfig& c) {
+  v("sample_rate", c.mel.sample_rate);
+  v("n_fft", c.mel.n_fft);
+  v("hop_length", c.mel.hop_length);
+  v("n_mels", c.mel.n_mels);
+  v("f_min", c.mel.f_min);
+  v("f_max", c.mel.f_max);
+  v("context_frames", c.context_frames);
+  v("dim", c.dim);
+  v("layers", c.layers);
+  v("heads", c.heads);
+}
+
+template <class Visit>
+void scheduler_fields(Visit& v, sched::ScheduleConfig& c) {
+  v("num_train_timesteps", c.num_train_timesteps);
+  v("beta_start", c.beta_start);
+  v("beta_end", c.beta_end);
+  v("beta_schedule", c.beta_schedule);
+  v("prediction_type", c.prediction_type);
+  v("timestep_spacing", c.timestep_spacing);
+  v("steps_offset", c.steps_offset);
+  v("set_alpha_to_one", c.set_alpha_to_one);
+  v("clip_sample", c.clip_sample);
+  v("clip_sample_range", c.clip_sample_range);
+}
+
+template <class Visit>
+void generation_fields(Visit& v, GenerationDefaults& c) {
+  v("sampler", c.sampler);
+  v("steps", c.steps);
+  v("chunk_frames", c.chunk_frames);
+  v("fps", c.fps);
+}
+
+// Visits every section of a config: `top(key, value)` for top-level scalars and
+// `section(key, fields_function, struct)` for the nested ones.
+template <class Visitor>
+void visit_config(Visitor& v, ModelConfig& c) {
+  v("name", c.name);
+  v("image_size", c.image_size);
+  v.section("vae", c.vae, [](auto& w, auto& s) { vae_fields(w, s); });
+  v.section("unet", c.unet, [](auto& w, auto& s) { unet_fields(w, s); });
+  v.section("audio", c.audio, [](auto& w, auto& s) { audio_fields(w, s); });
+  v.section("scheduler", c.scheduler, [](auto& w, auto& s) { scheduler_fields(w, s); });
+  v.section("generation", c.generation, [](auto& w, auto& s) { generation_fields(w, s); });
+}
+
+struct Reader {
+  Section& top;
+  template <class T>
+  void operator()(const char* key, T& value) {
+    top.get(key, value);
+  }
+  template <class S, class Fields>
+  void section(const char* key, S& value, Fields fields) {
+    Section sub = top.sub(key);
+    Reader inner{sub};
+    fields(inner, value);
+    sub.finish();
+  }
+};
+
+struct Writer {
+  YAML::Node node;
+  template <class T>
+  void operator()(const char* key, const T& value) {
+    node[key] = value;
+  }
+  template <class T>
+  void operator()(const char* key, const std::vector<T>& value) {
+    node[key] = seq(value);
+  }
+  template <class S, class Fields>
+  void section(const char* key, S& value, Fields fields) {
+    Writer inner{YAML::Node(YAML::NodeType::Map)};
+    fields(inner, value);
+    node[key] = inner.node;
+  }
+};
 
 }  // namespace
 
@@ -156,13 +204,8 @@ ModelConfig parse_model_config(const std::string& yaml, const std::string& sourc
   ModelConfig c;
   Section top(root, "", source);
   if (!root || !root.IsMap()) top.fail("the document must be a mapping");
-  top.get("name", c.name);
-  top.get("image_size", c.image_size);
-  read_vae(top.sub("vae"), c.vae);
-  read_unet(top.sub("unet"), c.unet);
-  read_audio(top.sub("audio"), c.audio);
-  read_scheduler(top.sub("scheduler"), c.scheduler);
-  read_generation(top.sub("generation"), c.generation);
+  Reader reader{top};
+  visit_config(reader, c);
   top.finish();
   try {
     c.validate();
@@ -180,67 +223,12 @@ ModelConfig load_model_config(const std::filesystem::path& path) {
   return parse_model_config(text.str(), path.string());
 }
 
-std::string to_yaml(const ModelConfig& c) {
-  YAML::Node root;
-  root["name"] = c.name;
-  root["image_size"] = c.image_size;
-  YAML::Node vae;
-  vae["in_channels"] = c.vae.in_channels;
-  vae["out_channels"] = c.vae.out_channels;
-  vae["latent_channels"] = c.vae.latent_channels;
-  vae["block_out_channels"] = seq(c.vae.block_out_channels);
-  vae["layers_per_block"] = c.vae.layers_per_block;
-  vae["norm_num_groups"] = c.vae.norm_num_groups;
-  vae["scaling_factor"] = c.vae.scaling_factor;
-  root["vae"] = vae;
-  YAML::Node unet;
-  unet["in_channels"] = c.unet.in_channels;
-  unet["out_channels"] = c.unet.out_channels;
-  unet["block_out_channels"] = seq(c.unet.block_out_channels);
-  unet["down_block_types"] = seq(c.unet.down_block_types);
-  unet["up_block_types"] = seq(c.unet.up_block_types);
-  unet["layers_per_block"] = c.unet.layers_per_block;
-  unet["norm_num_groups"] = c.unet.norm_num_groups;
-  unet["norm_eps"] = c.unet.norm_eps;
-  unet["cross_attention_dim"] = c.unet.cross_attention_dim;
-  unet["attention_head_dim"] = seq(c.unet.attention_head_dim);
-  unet["transformer_layers_per_block"] = c.unet.transformer_layers_per_block;
-  unet["use_linear_projection"] = c.unet.use_linear_projection;
-  unet["flip_sin_to_cos"] = c.unet.flip_sin_to_cos;
-  unet["freq_shift"] = c.unet.freq_shift;
-  root["unet"] = unet;
-  YAML::Node audio;
-  audio["sample_rate"] = c.audio.mel.sample_rate;
-  audio["n_fft"] = c.audio.mel.n_fft;
-  audio["hop_length"] = c.audio.mel.hop_length;
-  audio["n_mels"] = c.audio.mel.n_mels;
-  audio["f_min"] = c.audio.mel.f_min;
-  audio["f_max"] = c.audio.mel.f_max;
-  audio["context_frames"] = c.audio.context_frames;
-  audio["dim"] = c.audio.dim;
-  audio["layers"] = c.audio.layers;
-  audio["heads"] = c.audio.heads;
-  root["audio"] = audio;
-  YAML::Node s;
-  s["num_train_timesteps"] = c.scheduler.num_train_timesteps;
-  s["beta_start"] = c.scheduler.beta_start;
-  s["beta_end"] = c.scheduler.beta_end;
-  s["beta_schedule"] = c.scheduler.beta_schedule;
-  s["prediction_type"] = c.scheduler.prediction_type;
-  s["timestep_spacing"] = c.scheduler.timestep_spacing;
-  s["steps_offset"] = c.scheduler.steps_offset;
-  s["set_alpha_to_one"] = c.scheduler.set_alpha_to_one;
-  s["clip_sample"] = c.scheduler.clip_sample;
-  s["clip_sample_range"] = c.scheduler.clip_sample_range;
-  root["scheduler"] = s;
-  YAML::Node g;
-  g["sampler"] = c.generation.sampler;
-  g["steps"] = c.generation.steps;
-  g["chunk_frames"] = c.generation.chunk_frames;
-  g["fps"] = c.generation.fps;
-  root["generation"] = g;
+std::string to_yaml(const ModelConfig& config) {
+  ModelConfig c = config;  // the visitor takes mutable references (it also serves the reader)
+  Writer writer{YAML::Node(YAML::NodeType::Map)};
+  visit_config(writer, c);
   YAML::Emitter out;
-  out << root;
+  out << writer.node;
   return std::string(out.c_str()) + "\n";
 }
 

@@ -7,6 +7,22 @@
 
 namespace thg::nn {
 
+namespace {
+// PyTorch's default for Linear and Conv: weight and bias uniform in +-1/sqrt(fan_in); or zeros for
+// layers that must start as a no-op.
+void init_affine(at::Tensor& weight, at::Tensor& bias, double fan_in, bool zero, at::Generator& g) {
+  at::NoGradGuard no_grad;
+  if (zero) {
+    weight.zero_();
+    if (bias.defined()) bias.zero_();
+    return;
+  }
+  const double bound = 1.0 / std::sqrt(fan_in);
+  init_uniform(weight, bound, g);
+  if (bias.defined()) init_uniform(bias, bound, g);
+}
+}  // namespace
+
 Linear::Linear(int64_t in, int64_t out, bool has_bias) {
   register_parameter("weight", weight, at::empty({out, in}));
   if (has_bias) register_parameter("bias", bias, at::empty({out}));
@@ -15,15 +31,7 @@ Linear::Linear(int64_t in, int64_t out, bool has_bias) {
 at::Tensor Linear::forward(const at::Tensor& x) const { return at::linear(x, weight, bias); }
 
 void Linear::init_own_parameters(at::Generator& g) {
-  at::NoGradGuard no_grad;
-  if (zero_init) {
-    weight.zero_();
-    if (bias.defined()) bias.zero_();
-    return;
-  }
-  const double bound = 1.0 / std::sqrt(static_cast<double>(weight.size(1)));
-  init_uniform(weight, bound, g);
-  if (bias.defined()) init_uniform(bias, bound, g);
+  init_affine(weight, bias, static_cast<double>(weight.size(1)), zero_init, g);
 }
 
 Conv2d::Conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride_, int64_t padding_, bool has_bias)
@@ -37,16 +45,7 @@ at::Tensor Conv2d::forward(const at::Tensor& x) const {
 }
 
 void Conv2d::init_own_parameters(at::Generator& g) {
-  at::NoGradGuard no_grad;
-  if (zero_init) {
-    weight.zero_();
-    if (bias.defined()) bias.zero_();
-    return;
-  }
-  const double fan_in = static_cast<double>(weight.size(1) * weight.size(2) * weight.size(3));
-  const double bound = 1.0 / std::sqrt(fan_in);
-  init_uniform(weight, bound, g);
-  if (bias.defined()) init_uniform(bias, bound, g);
+  init_affine(weight, bias, static_cast<double>(weight.size(1) * weight.size(2) * weight.size(3)), zero_init, g);
 }
 
 GroupNorm::GroupNorm(int64_t groups_, int64_t channels, double eps_) : groups(groups_), eps(eps_) {

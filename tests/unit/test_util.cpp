@@ -1,6 +1,7 @@
 #include "test_util.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,8 @@
 #include <random>
 #include <sstream>
 #include <thread>
+
+#include "core/error.h"
 
 namespace thg::test {
 
@@ -44,6 +47,17 @@ std::string read_file(const std::filesystem::path& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+void expect_input_error(const std::function<void()>& call, const std::string& file, const std::string& needle) {
+  try {
+    call();
+    ADD_FAILURE() << "accepted " << file << " (expected an error containing '" << needle << "')";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::BadInput) << e.what();
+    EXPECT_EQ(e.file(), file);
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
 }
 
 ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms) {

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the tests: fixture paths, scratch folders, running the thg binary.
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct ProcessResult {
 ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms = -1);
 
 void write_file(const std::filesystem::path& path, const std::string& bytes);
+
+// Expects `call` to throw a thg::Error of kind BadInput that names `file` and whose message
+// contains `needle`.
+void expect_input_error(const std::function<void()>& call, const std::string& file, const std::string& needle);
 std::string read_file(const std::filesystem::path& path);
 
 }  // namespace thg::test
