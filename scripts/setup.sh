@@ -46,3 +46,13 @@ if [ ! -f "$stamp" ]; then
   fi
   touch "$stamp"
 fi
+
+# Test-only references: the parity tests compare THG's numerics with diffusers (installed here,
+# never needed by the product itself).
+DIFFUSERS_VERSION=0.42.1
+ref_stamp="$VENV/.thg-diffusers-$DIFFUSERS_VERSION"
+if [ ! -f "$ref_stamp" ]; then
+  echo "setup: installing diffusers==$DIFFUSERS_VERSION (test reference)" >&2
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "diffusers==$DIFFUSERS_VERSION"
+  touch "$ref_stamp"
+fi

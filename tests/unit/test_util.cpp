@@ -6,7 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ATen/ATen.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -58,6 +61,21 @@ void expect_input_error(const std::function<void()>& call, const std::string& fi
     EXPECT_EQ(e.file(), file);
     EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
   }
+}
+
+bool run_reference(const std::string& script, const std::vector<std::string>& args) {
+  const std::string python = THG_PYTHON;
+  if (python.empty()) return false;
+  std::string command = "'" + python + "' '" + (source_root() / "tests/reference" / script).string() + "'";
+  for (const auto& a : args) command += " '" + a + "'";
+  const int rc = std::system(command.c_str());
+  if (rc != 0) ADD_FAILURE() << "reference script failed (" << rc << "): " << command;
+  return rc == 0;
+}
+
+double max_relative_error(const at::Tensor& actual, const at::Tensor& expected) {
+  at::Tensor a = actual.to(at::kDouble), e = expected.to(at::kDouble);
+  return ((a - e).abs().max() / e.abs().max().clamp_min(1e-30)).item<double>();
 }
 
 ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms) {

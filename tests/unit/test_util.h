@@ -1,5 +1,7 @@
 #pragma once
 // Helpers shared by the tests: fixture paths, scratch folders, running the thg binary.
+#include <ATen/core/Tensor.h>
+
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -31,6 +33,13 @@ struct ProcessResult {
 
 // Runs the thg binary with `args`. When interrupt_after_ms >= 0, sends SIGINT after that delay.
 ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms = -1);
+
+// Runs tests/reference/<script> with the reference Python and `args`; returns false (after printing
+// why) when no reference Python is configured, so the caller can skip.
+bool run_reference(const std::string& script, const std::vector<std::string>& args);
+
+// max |a - b| / max |b|: the relative error the parity tests bound.
+double max_relative_error(const at::Tensor& actual, const at::Tensor& expected);
 
 void write_file(const std::filesystem::path& path, const std::string& bytes);
 

@@ -1,0 +1,99 @@
+// Parity with diffusers: our UNet2DConditionModel and AutoencoderKL, given the weights and inputs of
+// diffusers' models (tests/reference/nn_reference.py, random weights, small configs including
+// SD1.5's block layout), must reproduce diffusers' outputs in float32 to a max relative error
+// (max|ours - theirs| / max|theirs|) of 1e-4. The measured errors are printed.
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <gtest/gtest.h>
+
+#include "io/safetensors.h"
+#include "model/weights.h"
+#include "nn/attention.h"
+#include "nn/diffusers_config.h"
+#include "test_util.h"
+
+namespace thg {
+namespace {
+
+constexpr double kTolerance = 1e-4;
+
+class NnParity : public ::testing::Test {
+ public:
+  static void SetUpTestSuite() {
+    dir_ = new test::ScratchDir();
+    available_ = test::run_reference("nn_reference.py", {dir_->path().string()});
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  void SetUp() override {
+    if (!available_) GTEST_SKIP() << "no reference Python (torch + diffusers) configured";
+  }
+  io::SafetensorsFile open(const std::string& name) { return io::SafetensorsFile::open(*dir_ / (name + ".safetensors")); }
+  static void report(const std::string& what, double error) {
+    std::printf("[parity] %-40s max relative error %.3g (bound %.0e)\n", what.c_str(), error, kTolerance);
+    EXPECT_LT(error, kTolerance) << what;
+  }
+
+  static test::ScratchDir* dir_;
+  static bool available_;
+};
+test::ScratchDir* NnParity::dir_ = nullptr;
+bool NnParity::available_ = false;
+
+void check_unet(io::SafetensorsFile file, const std::string& name) {
+  c10::InferenceMode guard;
+  nn::UNetConfig config = nn::unet_config_from_diffusers(file.metadata().at("config"), name);
+  nn::UNet2DConditionModel unet(config);
+  model::load_parameters(unet, file, "model.");
+  const at::Tensor sample = file.load("in.sample"), timesteps = file.load("in.timesteps"),
+                   context = file.load("in.context"), expected = file.load("out.sample");
+  for (auto backend : {nn::AttentionBackend::Math, nn::AttentionBackend::Sdpa}) {
+    nn::set_attention_backend(backend);
+    at::Tensor out = unet.forward(sample, timesteps, context);
+    ASSERT_EQ(out.sizes(), expected.sizes());
+    NnParity::report(name + " (" + nn::attention_backend_name(backend) + ")", test::max_relative_error(out, expected));
+  }
+  nn::set_attention_backend(nn::AttentionBackend::Auto);
+  // Reduced precision on the CPU: same weights cast to bfloat16, loose bound (8 mantissa bits).
+  unet.to(at::kCPU, at::kBFloat16);
+  at::Tensor bf = unet.forward(sample.to(at::kBFloat16), timesteps, context.to(at::kBFloat16));
+  const double bf_error = test::max_relative_error(bf, expected);
+  std::printf("[parity] %-40s max relative error %.3g (bound 1e-1)\n", (name + " (bfloat16)").c_str(), bf_error);
+  EXPECT_LT(bf_error, 1e-1);
+}
+
+TEST_F(NnParity, UNetSmall) { check_unet(open("unet_small"), "unet_small"); }
+TEST_F(NnParity, UNetSd15Layout) { check_unet(open("unet_sd15_layout"), "unet_sd15_layout"); }
+TEST_F(NnParity, UNetLinearProjection) { check_unet(open("unet_linear_proj"), "unet_linear_proj"); }
+
+void check_vae(io::SafetensorsFile file, const std::string& name) {
+  c10::InferenceMode guard;
+  nn::AutoencoderConfig config = nn::vae_config_from_diffusers(file.metadata().at("config"), name);
+  nn::AutoencoderKL vae(config);
+  model::load_parameters(vae, file, "model.");
+  const at::Tensor images = file.load("in.images"), latents = file.load("in.latents");
+  NnParity::report(name + " encoder moments", test::max_relative_error(vae.encode_moments(images), file.load("out.moments")));
+  NnParity::report(name + " posterior mean",
+                   test::max_relative_error(vae.encode(images) / config.scaling_factor, file.load("out.mean")));
+  // diffusers' decode takes unscaled latents; ours takes scaled ones.
+  NnParity::report(name + " decode", test::max_relative_error(vae.decode(latents * config.scaling_factor),
+                                                              file.load("out.decoded")));
+}
+
+TEST_F(NnParity, VaeSmall) { check_vae(open("vae_small"), "vae_small"); }
+TEST_F(NnParity, VaeThreeLevels) { check_vae(open("vae_three_levels"), "vae_three_levels"); }
+
+TEST(DiffusersConfig, RefusesOptionsWeDoNotCompute) {
+  test::expect_input_error(
+      [] { nn::unet_config_from_diffusers(R"({"class_embed_type": "timestep"})", "config.json"); }, "config.json",
+      "unsupported diffusers option class_embed_type");
+  test::expect_input_error(
+      [] { nn::unet_config_from_diffusers(R"({"upcast_attention": true})", "config.json"); }, "config.json",
+      "upcast_attention");
+  test::expect_input_error(
+      [] { nn::vae_config_from_diffusers(R"({"_class_name": "AutoencoderTiny"})", "config.json"); }, "config.json",
+      "not an AutoencoderKL");
+  test::expect_input_error([] { nn::unet_config_from_diffusers("[1]", "config.json"); }, "config.json", "JSON object");
+}
+
+}  // namespace
+}  // namespace thg
