@@ -88,6 +88,15 @@ void unet_fields(Visit& v, nn::UNetConfig& c) {
   v("use_linear_projection", c.use_linear_projection);
   v("flip_sin_to_cos", c.flip_sin_to_cos);
   v("freq_shift", c.freq_shift);
+  v("audio_cross_attention_dim", c.audio_cross_attention_dim);
+  v("temporal_attention_levels", c.temporal_attention_levels);
+  v("temporal_max_frames", c.temporal_max_frames);
+}
+
+template <class Visit>
+void reference_fields(Visit& v, ReferenceEncoderConfig& c) {
+  v("dim", c.dim);
+  v("patch_size", c.patch_size);
 }
 
 template <class Visit>
@@ -135,6 +144,7 @@ void visit_config(Visitor& v, ModelConfig& c) {
   v.section("vae", c.vae, [](auto& w, auto& s) { vae_fields(w, s); });
   v.section("unet", c.unet, [](auto& w, auto& s) { unet_fields(w, s); });
   v.section("audio", c.audio, [](auto& w, auto& s) { audio_fields(w, s); });
+  v.section("reference", c.reference, [](auto& w, auto& s) { reference_fields(w, s); });
   v.section("scheduler", c.scheduler, [](auto& w, auto& s) { scheduler_fields(w, s); });
   v.section("generation", c.generation, [](auto& w, auto& s) { generation_fields(w, s); });
 }
@@ -178,14 +188,18 @@ void ModelConfig::validate() const {
   vae.validate();
   unet.validate();
   scheduler.validate();
-  const int64_t granularity = vae.downscale() * (int64_t{1} << (unet.block_out_channels.size() - 1));
+  const int64_t granularity = size_granularity();
   if (image_size < 32 || image_size % granularity != 0)
     throw Error::input("", "config: image_size must be >= 32 and a multiple of " + std::to_string(granularity));
   if (unet.in_channels != 2 * vae.latent_channels || unet.out_channels != vae.latent_channels)
     throw Error::input("", "config: unet.in_channels must be 2 x vae.latent_channels (noisy + reference latent) "
                            "and unet.out_channels must equal vae.latent_channels");
-  if (unet.cross_attention_dim != audio.dim)
-    throw Error::input("", "config: unet.cross_attention_dim must equal audio.dim");
+  if (unet.audio_cross_attention_dim != audio.dim)
+    throw Error::input("", "config: unet.audio_cross_attention_dim must equal audio.dim");
+  if (unet.cross_attention_dim != reference.dim)
+    throw Error::input("", "config: unet.cross_attention_dim must equal reference.dim (reference tokens)");
+  if (reference.dim % 4 != 0 || reference.patch_size < 1 || latent_size(image_size) % reference.patch_size != 0)
+    throw Error::input("", "config: reference.dim must be divisible by 4 and the latent size by reference.patch_size");
   if (audio.dim % audio.heads != 0 || audio.layers < 0 || audio.context_frames < 0)
     throw Error::input("", "config: audio.dim must be divisible by audio.heads; layers and context >= 0");
   if (audio.mel.sample_rate != 16000 || audio.mel.n_fft < 16 || audio.mel.hop_length < 1 || audio.mel.n_mels < 1)

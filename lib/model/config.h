@@ -3,10 +3,12 @@
 // encoder, the noise schedule and generation defaults. Field names of the vae/unet/scheduler
 // sections are diffusers' config.json names. The same YAML is stored in a weights file's
 // metadata, so a weights file describes itself.
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
 #include "audio/mel.h"
+#include "model/reference_encoder.h"
 #include "nn/autoencoder_kl.h"
 #include "nn/unet_2d_condition.h"
 #include "sched/schedule.h"
@@ -34,12 +36,18 @@ struct ModelConfig {
   nn::AutoencoderConfig vae;
   nn::UNetConfig unet;
   AudioEncoderConfig audio;
+  ReferenceEncoderConfig reference;
   sched::ScheduleConfig scheduler;
   GenerationDefaults generation;
 
   // Checks consistency between the parts (channels, sizes); throws Error::input.
   void validate() const;
   int64_t latent_size(int64_t image_size) const { return image_size / vae.downscale(); }
+  // Image sizes must be multiples of this (autoencoder x UNet downsampling x reference patches).
+  int64_t size_granularity() const {
+    return vae.downscale() * std::max<int64_t>(int64_t{1} << (unet.block_out_channels.size() - 1),
+                                               reference.patch_size);
+  }
 };
 
 // Parses YAML text; `source` names the file in error messages. Unknown keys are errors (typos).

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <set>
 
 #include "core/error.h"
 #include "io/safetensors.h"
@@ -27,7 +28,8 @@ TalkingHeadModel::TalkingHeadModel(const ModelConfig& config)
       audio_window_(window_for(config_)),
       vae(config_.vae),
       unet(config_.unet),
-      audio_encoder(config_.audio, audio_window_) {}
+      audio_encoder(config_.audio, audio_window_),
+      reference_encoder(config_.reference, config_.vae.latent_channels) {}
 
 std::unique_ptr<TalkingHeadModel> TalkingHeadModel::load(const std::filesystem::path& weights) {
   io::SafetensorsFile file = io::SafetensorsFile::open(weights);
@@ -42,6 +44,11 @@ std::unique_ptr<TalkingHeadModel> TalkingHeadModel::load(const std::filesystem::
   load_parameters(model->vae, file, "vae.");
   load_parameters(model->unet, file, "unet.");
   load_parameters(model->audio_encoder, file, "audio_encoder.");
+  load_parameters(model->reference_encoder, file, "reference_encoder.");
+  const std::set<std::string> parts{"vae", "unet", "audio_encoder", "reference_encoder"};
+  for (const auto& t : file.tensors())
+    if (!parts.count(t.name.substr(0, t.name.find('.'))))
+      throw Error::input(weights.string(), "unexpected tensor " + t.name + " (not part of a THG model)");
   return model;
 }
 
@@ -51,6 +58,7 @@ std::unique_ptr<TalkingHeadModel> TalkingHeadModel::random(const ModelConfig& co
   model->vae.reset_parameters(gen);
   model->unet.reset_parameters(gen);
   model->audio_encoder.reset_parameters(gen);
+  model->reference_encoder.reset_parameters(gen);
   return model;
 }
 
@@ -65,6 +73,7 @@ void TalkingHeadModel::to(c10::Device device, c10::ScalarType dtype) {
   vae.to(device, dtype);
   unet.to(device, dtype);
   audio_encoder.to(device, dtype);
+  reference_encoder.to(device, dtype);
 }
 
 c10::Device TalkingHeadModel::device() const { return unet.conv_in.weight.device(); }
@@ -78,10 +87,17 @@ at::Tensor TalkingHeadModel::audio_tokens(const at::Tensor& windows) const {
   return audio_encoder.forward(windows.to(device(), dtype()));
 }
 
-at::Tensor TalkingHeadModel::denoise(const at::Tensor& noisy, const at::Tensor& timesteps, const at::Tensor& reference,
-                                     const at::Tensor& tokens) const {
-  at::Tensor ref = reference.size(0) == noisy.size(0) ? reference : reference.expand({noisy.size(0), -1, -1, -1});
-  return unet.forward(at::cat({noisy, ref}, 1), timesteps, tokens);
+at::Tensor TalkingHeadModel::reference_tokens(const at::Tensor& reference_latents) const {
+  return reference_encoder.forward(reference_latents.to(device(), dtype()));
+}
+
+at::Tensor TalkingHeadModel::denoise(const at::Tensor& noisy, const at::Tensor& timesteps,
+                                     const at::Tensor& reference_latents, const at::Tensor& ref_tokens,
+                                     const at::Tensor& audio_tokens, int64_t frames) const {
+  const int64_t b = noisy.size(0);
+  at::Tensor ref = reference_latents.size(0) == b ? reference_latents : reference_latents.expand({b, -1, -1, -1});
+  at::Tensor context = ref_tokens.size(0) == b ? ref_tokens : ref_tokens.expand({b, -1, -1});
+  return unet.forward(at::cat({noisy, ref}, 1), timesteps, nn::Conditioning{context, audio_tokens, frames});
 }
 
 at::Tensor TalkingHeadModel::decode_latents(const at::Tensor& latents) const {
@@ -93,13 +109,15 @@ std::vector<std::pair<std::string, at::Tensor*>> TalkingHeadModel::named_paramet
   for (auto& [n, t] : vae.named_parameters()) out.emplace_back("vae." + n, t);
   for (auto& [n, t] : unet.named_parameters()) out.emplace_back("unet." + n, t);
   for (auto& [n, t] : audio_encoder.named_parameters()) out.emplace_back("audio_encoder." + n, t);
+  for (auto& [n, t] : reference_encoder.named_parameters()) out.emplace_back("reference_encoder." + n, t);
   return out;
 }
 
 std::vector<std::pair<std::string, int64_t>> TalkingHeadModel::parameter_counts() {
   return {{"vae", vae.parameter_count()},
           {"unet", unet.parameter_count()},
-          {"audio_encoder", audio_encoder.parameter_count()}};
+          {"audio_encoder", audio_encoder.parameter_count()},
+          {"reference_encoder", reference_encoder.parameter_count()}};
 }
 
 DefaultModelPaths default_model_paths() {

@@ -35,13 +35,17 @@ class TalkingHeadModel {
   at::Tensor encode_images(const at::Tensor& images) const;
   // mel windows [N, n_mels, W] -> tokens [N, W, dim]
   at::Tensor audio_tokens(const at::Tensor& windows) const;
-  // The UNet's prediction (epsilon / v / sample per the scheduler config).
-  at::Tensor denoise(const at::Tensor& noisy, const at::Tensor& timesteps, const at::Tensor& reference,
-                     const at::Tensor& tokens) const;
+  // reference latents [1, C, h, w] -> tokens [1, N, reference.dim]
+  at::Tensor reference_tokens(const at::Tensor& reference_latents) const;
+  // The UNet's prediction (epsilon / v / sample per the scheduler config) for a batch of
+  // B = groups x frames noisy latents; the reference (latent and tokens, batch 1 or B) and audio
+  // tokens (batch B) condition it; temporal attention mixes the `frames` of each group.
+  at::Tensor denoise(const at::Tensor& noisy, const at::Tensor& timesteps, const at::Tensor& reference_latents,
+                     const at::Tensor& reference_tokens, const at::Tensor& audio_tokens, int64_t frames) const;
   // scaled latents -> images [B, 3, S, S] in [0, 1]
   at::Tensor decode_latents(const at::Tensor& latents) const;
 
-  // Every parameter, with the part as prefix ("vae.", "unet.", "audio_encoder.").
+  // Every parameter, with the part as prefix ("vae.", "unet.", "audio_encoder.", "reference_encoder.").
   std::vector<std::pair<std::string, at::Tensor*>> named_parameters();
   // Parameter counts per part, in order.
   std::vector<std::pair<std::string, int64_t>> parameter_counts();
@@ -54,6 +58,7 @@ class TalkingHeadModel {
   nn::AutoencoderKL vae;
   nn::UNet2DConditionModel unet;
   AudioEncoder audio_encoder;
+  ReferenceEncoder reference_encoder;
 };
 
 // Where the bundled default model lives: $THG_HOME, then <exe>/../share/thg, then the source tree.

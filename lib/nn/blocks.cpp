@@ -1,6 +1,7 @@
 #include "nn/blocks.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cmath>
 
@@ -82,7 +83,32 @@ FeedForward::FeedForward(int64_t dim, int64_t mult) : geglu(dim, dim * mult), ou
 
 at::Tensor FeedForward::forward(const at::Tensor& x) const { return out.forward(geglu.forward(x)); }
 
-BasicTransformerBlock::BasicTransformerBlock(int64_t dim, int64_t heads, int64_t dim_head, int64_t cross_dim)
+TemporalAttention::TemporalAttention(int64_t dim, int64_t heads, int64_t dim_head, int64_t max_frames)
+    : norm(dim), attn(AttentionOptions{.query_dim = dim, .heads = heads, .dim_head = dim_head, .zero_init_output = true}) {
+  register_module("norm", norm);
+  register_module("attn", attn);
+  register_parameter("pos_embed", pos_embed, at::zeros({max_frames, dim}));
+}
+
+void TemporalAttention::init_own_parameters(at::Generator& g) {
+  at::NoGradGuard no_grad;
+  pos_embed.normal_(0.0, 0.02, g);
+}
+
+at::Tensor TemporalAttention::forward(const at::Tensor& x, int64_t frames) const {
+  const int64_t b = x.size(0), l = x.size(1), c = x.size(2);
+  TORCH_CHECK(frames >= 1 && b % frames == 0, "temporal attention: batch ", b, " is not a multiple of frames ", frames);
+  TORCH_CHECK(frames <= pos_embed.size(0), "temporal attention: ", frames, " frames exceed the model's maximum of ",
+              pos_embed.size(0));
+  const int64_t groups = b / frames;
+  // [G*F, L, C] -> [G*L, F, C]: each spatial position attends over the frames of its group.
+  at::Tensor h = x.view({groups, frames, l, c}).permute({0, 2, 1, 3}).reshape({groups * l, frames, c});
+  h = attn.forward(norm.forward(h + pos_embed.slice(0, 0, frames).unsqueeze(0)));
+  return h.view({groups, l, frames, c}).permute({0, 2, 1, 3}).reshape({b, l, c});
+}
+
+BasicTransformerBlock::BasicTransformerBlock(int64_t dim, int64_t heads, int64_t dim_head, int64_t cross_dim,
+                                             const TransformerExtensions& ext)
     : norm1(dim),
       norm2(dim),
       norm3(dim),
@@ -93,40 +119,58 @@ BasicTransformerBlock::BasicTransformerBlock(int64_t dim, int64_t heads, int64_t
   register_module("attn1", attn1);
   register_module("norm2", norm2);
   register_module("attn2", attn2);
+  if (ext.audio_cross_attention_dim > 0) {
+    audio_norm = std::make_unique<LayerNorm>(dim);
+    audio_attn = std::make_unique<Attention>(AttentionOptions{.query_dim = dim,
+                                                              .cross_attention_dim = ext.audio_cross_attention_dim,
+                                                              .heads = heads,
+                                                              .dim_head = dim_head,
+                                                              .zero_init_output = true});
+    register_module("audio_norm", *audio_norm);
+    register_module("audio_attn", *audio_attn);
+  }
+  if (ext.temporal) {
+    temporal = std::make_unique<TemporalAttention>(dim, heads, dim_head, ext.temporal_max_frames);
+    register_module("temporal", *temporal);
+  }
   register_module("norm3", norm3);
   register_module("ff", ff);
 }
 
-at::Tensor BasicTransformerBlock::forward(const at::Tensor& x, const at::Tensor& context) const {
+at::Tensor BasicTransformerBlock::forward(const at::Tensor& x, const Conditioning& cond) const {
   at::Tensor h = attn1.forward(norm1.forward(x)) + x;
-  h = attn2.forward(norm2.forward(h), context) + h;
+  h = attn2.forward(norm2.forward(h), cond.context) + h;
+  if (audio_attn) {
+    TORCH_CHECK(cond.audio.defined(), "this model needs audio tokens");
+    h = audio_attn->forward(audio_norm->forward(h), cond.audio) + h;
+  }
+  if (temporal) h = temporal->forward(h, cond.frames) + h;
   return ff.forward(norm3.forward(h)) + h;
 }
 
-Transformer2DModel::Transformer2DModel(int64_t heads, int64_t dim_head, int64_t in_channels, int64_t layers,
-                                       int64_t cross_dim, int64_t groups, bool use_linear_projection)
-    : norm(groups, in_channels, 1e-6) {
-  const int64_t inner = heads * dim_head;
+Transformer2DModel::Transformer2DModel(const TransformerOptions& o) : norm(o.groups, o.in_channels, 1e-6) {
+  const int64_t inner = o.heads * o.dim_head;
   register_module("norm", norm);
-  if (use_linear_projection) {
-    proj_in_linear = std::make_unique<Linear>(in_channels, inner);
+  if (o.use_linear_projection) {
+    proj_in_linear = std::make_unique<Linear>(o.in_channels, inner);
     register_module("proj_in", *proj_in_linear);
   } else {
-    proj_in_conv = std::make_unique<Conv2d>(in_channels, inner, 1);
+    proj_in_conv = std::make_unique<Conv2d>(o.in_channels, inner, 1);
     register_module("proj_in", *proj_in_conv);
   }
-  for (int64_t i = 0; i < layers; ++i) transformer_blocks.emplace_back(inner, heads, dim_head, cross_dim);
+  for (int64_t i = 0; i < o.layers; ++i)
+    transformer_blocks.emplace_back(inner, o.heads, o.dim_head, o.cross_attention_dim, o.extensions);
   register_module("transformer_blocks", transformer_blocks);
-  if (use_linear_projection) {
-    proj_out_linear = std::make_unique<Linear>(inner, in_channels);
+  if (o.use_linear_projection) {
+    proj_out_linear = std::make_unique<Linear>(inner, o.in_channels);
     register_module("proj_out", *proj_out_linear);
   } else {
-    proj_out_conv = std::make_unique<Conv2d>(inner, in_channels, 1);
+    proj_out_conv = std::make_unique<Conv2d>(inner, o.in_channels, 1);
     register_module("proj_out", *proj_out_conv);
   }
 }
 
-at::Tensor Transformer2DModel::forward(const at::Tensor& x, const at::Tensor& context) const {
+at::Tensor Transformer2DModel::forward(const at::Tensor& x, const Conditioning& cond) const {
   const int64_t b = x.size(0), hgt = x.size(2), wid = x.size(3);
   at::Tensor h = norm.forward(x);
   if (proj_in_conv) h = proj_in_conv->forward(h);
@@ -137,7 +181,7 @@ at::Tensor Transformer2DModel::forward(const at::Tensor& x, const at::Tensor& co
   } else {
     h = h.permute({0, 2, 3, 1}).reshape({b, hgt * wid, inner});
   }
-  for (size_t i = 0; i < transformer_blocks.size(); ++i) h = transformer_blocks[i].forward(h, context);
+  for (size_t i = 0; i < transformer_blocks.size(); ++i) h = transformer_blocks[i].forward(h, cond);
   if (proj_out_linear) {
     h = proj_out_linear->forward(h);
     h = h.reshape({b, hgt, wid, -1}).permute({0, 3, 1, 2});

@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace thg::nn {
@@ -32,6 +34,11 @@ void UNetConfig::validate() const {
   }
   if (in_channels <= 0 || out_channels <= 0 || layers_per_block <= 0 || cross_attention_dim <= 0)
     throw Error::input("", "unet: channel counts and layers_per_block must be positive");
+  for (int64_t level : temporal_attention_levels)
+    if (level < 0 || level >= static_cast<int64_t>(n))
+      throw Error::input("", "unet: temporal_attention_levels entries must be between 0 and " + std::to_string(n - 1));
+  if (audio_cross_attention_dim < 0 || temporal_max_frames < 1)
+    throw Error::input("", "unet: audio_cross_attention_dim must be >= 0 and temporal_max_frames >= 1");
 }
 
 void UNetBlock::register_children() {
@@ -51,9 +58,19 @@ UNet2DConditionModel::UNet2DConditionModel(const UNetConfig& c)
   const size_t n = c.block_out_channels.size();
   const int64_t groups = c.norm_num_groups;
   auto transformer = [&](size_t level, int64_t channels) {
-    const int64_t heads = heads_for(c, level);
-    return std::make_tuple(heads, channels / heads, channels, c.transformer_layers_per_block, c.cross_attention_dim,
-                           groups, c.use_linear_projection);
+    TransformerOptions o;
+    o.heads = heads_for(c, level);
+    o.dim_head = channels / o.heads;
+    o.in_channels = channels;
+    o.layers = c.transformer_layers_per_block;
+    o.cross_attention_dim = c.cross_attention_dim;
+    o.groups = groups;
+    o.use_linear_projection = c.use_linear_projection;
+    o.extensions.audio_cross_attention_dim = c.audio_cross_attention_dim;
+    o.extensions.temporal = std::find(c.temporal_attention_levels.begin(), c.temporal_attention_levels.end(),
+                                      static_cast<int64_t>(level)) != c.temporal_attention_levels.end();
+    o.extensions.temporal_max_frames = c.temporal_max_frames;
+    return o;
   };
 
   register_module("conv_in", conv_in);
@@ -66,7 +83,7 @@ UNet2DConditionModel::UNet2DConditionModel(const UNetConfig& c)
     UNetBlock& block = down_blocks.emplace_back();
     for (int64_t j = 0; j < c.layers_per_block; ++j) {
       block.resnets.emplace_back(j == 0 ? in : out, out, temb, groups, c.norm_eps);
-      if (is_cross(c.down_block_types[i])) std::apply([&](auto... a) { block.attentions.emplace_back(a...); }, transformer(i, out));
+      if (is_cross(c.down_block_types[i])) block.attentions.emplace_back(transformer(i, out));
     }
     if (i + 1 < n) block.downsamplers.emplace_back(out, 1);
     block.register_children();
@@ -75,7 +92,7 @@ UNet2DConditionModel::UNet2DConditionModel(const UNetConfig& c)
 
   const int64_t last = c.block_out_channels.back();
   mid_block.resnets.emplace_back(last, last, temb, groups, c.norm_eps);
-  std::apply([&](auto... a) { mid_block.attentions.emplace_back(a...); }, transformer(n - 1, last));
+  mid_block.attentions.emplace_back(transformer(n - 1, last));
   mid_block.resnets.emplace_back(last, last, temb, groups, c.norm_eps);
   mid_block.register_children();
   register_module("mid_block", mid_block);
@@ -92,7 +109,7 @@ UNet2DConditionModel::UNet2DConditionModel(const UNetConfig& c)
       const int64_t res_in = j == 0 ? prev_out : block_out;
       block.resnets.emplace_back(res_in + skip, block_out, temb, groups, c.norm_eps);
       if (is_cross(c.up_block_types[i]))
-        std::apply([&](auto... a) { block.attentions.emplace_back(a...); }, transformer(level, block_out));
+        block.attentions.emplace_back(transformer(level, block_out));
     }
     if (i + 1 < n) block.upsamplers.emplace_back(block_out);
     block.register_children();
@@ -105,6 +122,11 @@ UNet2DConditionModel::UNet2DConditionModel(const UNetConfig& c)
 
 at::Tensor UNet2DConditionModel::forward(const at::Tensor& sample, const at::Tensor& timesteps,
                                          const at::Tensor& context) const {
+  return forward(sample, timesteps, Conditioning{context, {}, 1});
+}
+
+at::Tensor UNet2DConditionModel::forward(const at::Tensor& sample, const at::Tensor& timesteps,
+                                         const Conditioning& context) const {
   at::Tensor t = timesteps.dim() == 0 ? timesteps.expand({sample.size(0)}) : timesteps;
   at::Tensor temb = timestep_features(t, config.block_out_channels[0], config.flip_sin_to_cos, config.freq_shift);
   temb = time_embedding.forward(temb.to(sample.scalar_type()));

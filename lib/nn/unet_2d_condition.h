@@ -27,6 +27,10 @@ struct UNetConfig {
   bool use_linear_projection = false;
   bool flip_sin_to_cos = true;
   double freq_shift = 0;
+  // THG extensions (not diffusers fields; defaults leave a plain diffusers UNet).
+  int64_t audio_cross_attention_dim = 0;        // > 0: audio cross-attention in every transformer block
+  std::vector<int64_t> temporal_attention_levels;  // levels (0 = full resolution) with temporal attention
+  int64_t temporal_max_frames = 32;
 
   void validate() const;  // throws Error::input describing the inconsistency
 };
@@ -45,6 +49,8 @@ class UNet2DConditionModel : public Module {
   explicit UNet2DConditionModel(const UNetConfig& config);
   // sample [B, in, H, W], timesteps [B] (float), context [B, M, cross_attention_dim] -> [B, out, H, W]
   at::Tensor forward(const at::Tensor& sample, const at::Tensor& timesteps, const at::Tensor& context) const;
+  // With THG's extra conditioning (audio tokens, frames per group for temporal attention).
+  at::Tensor forward(const at::Tensor& sample, const at::Tensor& timesteps, const Conditioning& cond) const;
 
   UNetConfig config;
   Conv2d conv_in;

@@ -77,10 +77,13 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   result.steps = o.steps > 0 ? o.steps : cfg.generation.steps;
   result.seed = o.seed;
   const int64_t chunk = o.chunk_frames > 0 ? o.chunk_frames : cfg.generation.chunk_frames;
-  const int64_t granularity = cfg.vae.downscale() * (int64_t{1} << (cfg.unet.block_out_channels.size() - 1));
+  const int64_t granularity = cfg.size_granularity();
   if (result.size < 32 || result.size > 2048 || result.size % granularity != 0)
     throw Error::input("", "--size must be between 32 and 2048 and a multiple of " + std::to_string(granularity));
   if (result.fps < 1 || result.fps > 120) throw Error::input("", "--fps must be between 1 and 120");
+  if (!cfg.unet.temporal_attention_levels.empty() && chunk > cfg.unet.temporal_max_frames)
+    throw Error::input("", "--chunk-frames must be at most " + std::to_string(cfg.unet.temporal_max_frames) +
+                               " for this model (its temporal attention's frame limit)");
 
   // The sampler is built (and its options validated) before any expensive work.
   sched::SamplerOptions sampler_options{cfg.scheduler, o.eta};
@@ -112,6 +115,7 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   // 3. The reference latent.
   t0 = Clock::now();
   at::Tensor reference = model.encode_images(portrait.unsqueeze(0));
+  at::Tensor reference_tokens = model.reference_tokens(reference);
   timer.add("reference", t0);
   throw_if_interrupted();
 
@@ -136,7 +140,7 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
     for (size_t i = 0; i < scheduler->timesteps().size(); ++i) {
       throw_if_interrupted();
       at::Tensor t = at::full({n}, scheduler->timesteps()[i], options);
-      at::Tensor prediction = model.denoise(scheduler->scale_model_input(x, i), t, reference, tokens);
+      at::Tensor prediction = model.denoise(scheduler->scale_model_input(x, i), t, reference, reference_tokens, tokens, n);
       x = scheduler->step(prediction, i, x, &step_gen);
     }
     timer.add("denoise", t0);

@@ -1,6 +1,7 @@
 // The model: built from YAML, diffusers parameter names, shapes, deterministic init, strict
 // save/load.
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 
@@ -67,9 +68,31 @@ TEST(Model, UsesDiffusersParameterNames) {
            "vae.quant_conv.weight",
            "vae.post_quant_conv.weight",
            "audio_encoder.pos_embed",
+           "reference_encoder.proj.weight",
+           "unet.down_blocks.1.attentions.0.transformer_blocks.0.audio_attn.to_out.0.weight",
+           "unet.down_blocks.1.attentions.0.transformer_blocks.0.temporal.attn.to_q.weight",
+           "unet.down_blocks.1.attentions.0.transformer_blocks.0.temporal.pos_embed",
        })
     EXPECT_TRUE(names.count(expected)) << expected;
   EXPECT_FALSE(names.count("unet.down_blocks.0.attentions.0.norm.weight")) << "DownBlock2D has no attention";
+}
+
+struct TinyInputs {
+  at::Tensor ref, ref_tokens, windows, tokens, x, t;
+};
+
+TinyInputs tiny_inputs(const model::TalkingHeadModel& m, int64_t frames) {
+  const auto& cfg = m.config();
+  at::Generator g = at::make_generator<at::CPUGeneratorImpl>(11);
+  TinyInputs in;
+  in.ref = m.encode_images(at::rand({1, 3, cfg.image_size, cfg.image_size}, g));
+  in.ref_tokens = m.reference_tokens(in.ref);
+  in.windows = at::randn({frames, cfg.audio.mel.n_mels, m.audio_window()}, g);
+  in.tokens = m.audio_tokens(in.windows);
+  const int64_t lat = cfg.latent_size(cfg.image_size);
+  in.x = at::randn({frames, 4, lat, lat}, g);
+  in.t = at::full({frames}, 500.0);
+  return in;
 }
 
 TEST(Model, ForwardShapesAndDeterministicInit) {
@@ -77,21 +100,48 @@ TEST(Model, ForwardShapesAndDeterministicInit) {
   auto a = model::TalkingHeadModel::random(tiny(), 42);
   auto b = model::TalkingHeadModel::random(tiny(), 42);
   const auto& cfg = a->config();
-  at::Tensor image = at::rand({1, 3, cfg.image_size, cfg.image_size});
-  at::Tensor ref = a->encode_images(image);
+  TinyInputs in = tiny_inputs(*a, 3);
   const int64_t lat = cfg.latent_size(cfg.image_size);
-  ASSERT_EQ(ref.sizes(), (std::vector<int64_t>{1, 4, lat, lat}));
-  at::Tensor windows = at::randn({3, cfg.audio.mel.n_mels, a->audio_window()});
-  at::Tensor tokens = a->audio_tokens(windows);
-  ASSERT_EQ(tokens.sizes(), (std::vector<int64_t>{3, a->audio_window(), cfg.audio.dim}));
-  at::Tensor x = at::randn({3, 4, lat, lat});
-  at::Tensor out = a->denoise(x, at::full({3}, 500.0), ref, tokens);
-  ASSERT_EQ(out.sizes(), x.sizes());
-  EXPECT_TRUE(at::equal(out, b->denoise(x, at::full({3}, 500.0), ref, b->audio_tokens(windows))));
-  at::Tensor frames = a->decode_latents(x);
+  ASSERT_EQ(in.ref.sizes(), (std::vector<int64_t>{1, 4, lat, lat}));
+  ASSERT_EQ(in.ref_tokens.sizes(), (std::vector<int64_t>{1, (lat / 2) * (lat / 2), cfg.reference.dim}));
+  ASSERT_EQ(in.tokens.sizes(), (std::vector<int64_t>{3, a->audio_window(), cfg.audio.dim}));
+  at::Tensor out = a->denoise(in.x, in.t, in.ref, in.ref_tokens, in.tokens, 3);
+  ASSERT_EQ(out.sizes(), in.x.sizes());
+  EXPECT_TRUE(at::equal(out, b->denoise(in.x, in.t, in.ref, b->reference_tokens(in.ref), b->audio_tokens(in.windows), 3)));
+  at::Tensor frames = a->decode_latents(in.x);
   ASSERT_EQ(frames.sizes(), (std::vector<int64_t>{3, 3, cfg.image_size, cfg.image_size}));
   auto c = model::TalkingHeadModel::random(tiny(), 43);
-  EXPECT_FALSE(at::equal(out, c->denoise(x, at::full({3}, 500.0), ref, tokens)));
+  EXPECT_FALSE(at::equal(out, c->denoise(in.x, in.t, in.ref, in.ref_tokens, in.tokens, 3)));
+}
+
+// The added conditioning (audio cross-attention, temporal attention) starts as the identity: its
+// output projections are zero-initialised, so a fresh model ignores audio and frame grouping...
+TEST(Model, AddedConditioningStartsAsIdentity) {
+  c10::InferenceMode guard;
+  auto m = model::TalkingHeadModel::random(tiny(), 5);
+  TinyInputs in = tiny_inputs(*m, 4);
+  at::Tensor base = m->denoise(in.x, in.t, in.ref, in.ref_tokens, in.tokens, 4);
+  at::Tensor other_audio = m->denoise(in.x, in.t, in.ref, in.ref_tokens, in.tokens.flip(0) * 3, 4);
+  at::Tensor per_frame = m->denoise(in.x, in.t, in.ref, in.ref_tokens, in.tokens, 1);
+  EXPECT_TRUE(at::allclose(base, other_audio, 0, 0)) << "fresh audio attention must be a no-op";
+  EXPECT_TRUE(at::allclose(base, per_frame, 0, 0)) << "fresh temporal attention must be a no-op";
+
+  // ...and once those projections are non-zero, both paths do change the output.
+  for (auto& [name, t] : m->named_parameters())
+    if (name.find("audio_attn.to_out.0.weight") != std::string::npos ||
+        name.find("temporal.attn.to_out.0.weight") != std::string::npos)
+      t->normal_(0.0, 0.5);
+  base = m->denoise(in.x, in.t, in.ref, in.ref_tokens, in.tokens, 4);
+  EXPECT_FALSE(at::allclose(base, m->denoise(in.x, in.t, in.ref, in.ref_tokens, in.tokens.flip(0) * 3, 4)));
+  EXPECT_FALSE(at::allclose(base, m->denoise(in.x, in.t, in.ref, in.ref_tokens, in.tokens, 1)));
+  // Temporal attention only mixes frames within a group: the first 2 frames of a 2+2 grouping do
+  // not depend on the last two.
+  at::Tensor grouped = m->denoise(in.x, in.t, in.ref, in.ref_tokens, in.tokens, 2);
+  at::Tensor changed_x = in.x.clone();
+  changed_x.slice(0, 2, 4).normal_();
+  at::Tensor grouped2 = m->denoise(changed_x, in.t, in.ref, in.ref_tokens, in.tokens, 2);
+  EXPECT_TRUE(at::allclose(grouped.slice(0, 0, 2), grouped2.slice(0, 0, 2), 1e-5, 1e-6));
+  EXPECT_FALSE(at::allclose(grouped.slice(0, 2, 4), grouped2.slice(0, 2, 4)));
 }
 
 TEST(Model, SaveLoadRoundTrip) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "io/safetensors.h"
+#include "model/talking_head.h"
 #include "model/weights.h"
 #include "nn/attention.h"
 #include "nn/diffusers_config.h"
@@ -93,6 +94,42 @@ TEST(DiffusersConfig, RefusesOptionsWeDoNotCompute) {
       [] { nn::vae_config_from_diffusers(R"({"_class_name": "AutoencoderTiny"})", "config.json"); }, "config.json",
       "not an AutoencoderKL");
   test::expect_input_error([] { nn::unet_config_from_diffusers("[1]", "config.json"); }, "config.json", "JSON object");
+}
+
+}  // namespace
+}  // namespace thg
+
+namespace thg {
+namespace {
+
+// THG's talking-head additions against tests/reference/talking_head_reference.py, a PyTorch
+// implementation written from the spec on top of diffusers' blocks. Same bound as above.
+TEST(TalkingHeadParity, MatchesThePyTorchReference) {
+  test::ScratchDir dir;
+  const auto path = dir / "reference.safetensors";
+  if (!test::run_reference("talking_head_reference.py", {path.string()}))
+    GTEST_SKIP() << "no reference Python (torch + diffusers) configured";
+  c10::InferenceMode guard;
+  // The reference file is a THG model file with extra in./out. tensors: load the model from a copy
+  // without them (strict loading refuses unknown tensors).
+  io::SafetensorsFile file = io::SafetensorsFile::open(path);
+  std::vector<std::pair<std::string, at::Tensor>> weights;
+  for (const auto& t : file.tensors())
+    if (t.name.rfind("in.", 0) != 0 && t.name.rfind("out.", 0) != 0) weights.emplace_back(t.name, file.load(t));
+  io::write_safetensors(dir / "model.safetensors", weights, file.metadata());
+  auto m = model::TalkingHeadModel::load(dir / "model.safetensors");
+
+  at::Tensor ref = m->encode_images(file.load("in.image"));
+  NnParity::report("talking head: reference latent", test::max_relative_error(ref, file.load("out.reference")));
+  at::Tensor ref_tokens = m->reference_tokens(ref);
+  NnParity::report("talking head: reference tokens",
+                   test::max_relative_error(ref_tokens, file.load("out.reference_tokens")));
+  at::Tensor audio = m->audio_tokens(file.load("in.windows"));
+  NnParity::report("talking head: audio tokens", test::max_relative_error(audio, file.load("out.audio_tokens")));
+  at::Tensor out = m->denoise(file.load("in.noisy"), file.load("in.timesteps"), ref, ref_tokens, audio, 4);
+  NnParity::report("talking head: UNet (2 groups x 4 frames)", test::max_relative_error(out, file.load("out.denoised")));
+  at::Tensor decoded = m->decode_latents(file.load("in.noisy"));
+  NnParity::report("talking head: decode", test::max_relative_error(decoded, file.load("out.decoded")));
 }
 
 }  // namespace
