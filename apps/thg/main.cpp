@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  thg generate --portrait face.png --audio speech.m4a --output out.mp4\n"
       "  thg info weights/default.safetensors\n"
+      "  thg bench unet --config configs/default.yaml\n"
       "Run 'thg <command> --help' for the options of a command.\n"
       "Exit status: 0 success, 2 bad input or usage, 1 other failure, 130 interrupted.");
   thg::app::GlobalOptions global;
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
   handlers[info] = thg::app::add_info_command(*info);
   auto* generate = app.add_subcommand("generate", "Make a talking-head video from a portrait and speech");
   handlers[generate] = thg::app::add_generate_command(*generate, global);
+  auto* bench = app.add_subcommand("bench", "Performance benchmarks (unet)");
+  handlers[bench] = thg::app::add_bench_command(*bench);
 
   try {
     app.parse(argc, argv);

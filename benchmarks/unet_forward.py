@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""UNet forward per frame: THG's C++ (`thg bench unet`) against the Python-eager reference on the
+same weights, same device, same run, for the tiny, default and sd15 configs. Writes
+benchmarks/results/unet_forward_<device>_<date>.{json,md}.
+
+usage: benchmarks/unet_forward.py [--thg build/apps/thg] [--device cpu] [--configs tiny,default,sd15]
+Needs the venv of scripts/setup.sh (torch, diffusers).
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+# frames per forward and repeats per config: the sd15 layout at 512x512 is slow on a CPU.
+PLAN = {"tiny": (8, 5), "default": (8, 5), "sd15": (2, 2)}
+
+
+def run_json(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--thg", default=str(ROOT / "build" / "apps" / "thg"))
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--configs", default="tiny,default,sd15")
+    a = p.parse_args()
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in a.configs.split(","):
+            frames, repeats = PLAN[name]
+            weights = os.path.join(tmp, f"{name}.safetensors")
+            cpp = run_json([a.thg, "bench", "unet", "--config", str(ROOT / "configs" / f"{name}.yaml"), "--device",
+                            a.device, "--frames", str(frames), "--repeats", str(repeats), "--save-weights", weights,
+                            "--json", "-q"])
+            py = run_json([sys.executable, str(ROOT / "benchmarks" / "unet_forward_torch.py"), weights, "--frames",
+                           str(frames), "--repeats", str(repeats)])
+            os.remove(weights)
+            rows.append({"config": name, "frames": frames, "size": cpp["size"], "unet_parameters": cpp["unet_parameters"],
+                         "cpp": cpp, "python": py, "speedup": py["median_seconds"] / cpp["median_seconds"]})
+            print(f"{name}: C++ {cpp['per_frame_seconds']*1000:.1f} ms/frame, Python {py['per_frame_seconds']*1000:.1f}"
+                  f" ms/frame, ratio {rows[-1]['speedup']:.2f}", file=sys.stderr)
+    today = datetime.date.today().isoformat()
+    machine = {"device": a.device, "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+               "date": today, "commit": commit}
+    results = ROOT / "benchmarks" / "results"
+    results.mkdir(exist_ok=True)
+    stem = results / f"unet_forward_{a.device}_{today}"
+    stem.with_suffix(".json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")
+    lines = [f"# UNet forward per frame: THG C++ vs Python eager ({a.device})", "",
+             f"Date {today}, commit {commit}, {machine['cores']} cores, float32, one denoising step over a chunk of"
+             " frames, median of the timed repeats after one warm-up; same weights and same run for both.", "",
+             "| config | size | frames/forward | UNet params | C++ ms/frame | Python ms/frame | Python / C++ |"
+             " C++ peak RSS MB | Python peak RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['config']} | {r['size']} | {r['frames']} | {r['unet_parameters']/1e6:.1f} M |"
+                     f" {r['cpp']['per_frame_seconds']*1000:.1f} | {r['python']['per_frame_seconds']*1000:.1f} |"
+                     f" {r['speedup']:.2f} | {r['cpp']['peak_rss_bytes']/2**20:.0f} |"
+                     f" {r['python']['peak_rss_bytes']/2**20:.0f} |")
+    lines += ["", "Peak RSS is each process's peak resident memory (the Python one includes the interpreter, torch and"
+              " diffusers)."]
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print(stem.with_suffix(".md").read_text())
+
+
+if __name__ == "__main__":
+    main()
