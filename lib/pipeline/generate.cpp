@@ -129,6 +129,7 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   std::unique_ptr<Progress> bar;
   if (o.progress) bar = std::make_unique<Progress>("generate", result.frames, "frames");
   at::Generator step_gen = at::make_generator<at::CPUGeneratorImpl>(o.seed ^ 0x5DEECE66DULL);
+  const sched::NoiseFn step_noise = sched::gaussian_noise(step_gen);
 
   for (int64_t first = 0; first < result.frames; first += chunk) {
     const int64_t n = std::min(chunk, result.frames - first);
@@ -141,7 +142,7 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
       throw_if_interrupted();
       at::Tensor t = at::full({n}, scheduler->timesteps()[i], options);
       at::Tensor prediction = model.denoise(scheduler->scale_model_input(x, i), t, reference, reference_tokens, tokens, n);
-      x = scheduler->step(prediction, i, x, &step_gen);
+      x = scheduler->step(prediction, i, x, step_noise);
     }
     timer.add("denoise", t0);
 

@@ -11,9 +11,10 @@ void ScheduleConfig::validate() const {
   if (beta_schedule != "linear" && beta_schedule != "scaled_linear" && beta_schedule != "squaredcos_cap_v2")
     throw Error::input("", "scheduler: unknown beta_schedule '" + beta_schedule +
                                "' (valid: linear, scaled_linear, squaredcos_cap_v2)");
-  if (prediction_type != "epsilon" && prediction_type != "v_prediction" && prediction_type != "sample")
+  if (prediction_type != "epsilon" && prediction_type != "v_prediction" && prediction_type != "sample" &&
+      prediction_type != "flow")
     throw Error::input("", "scheduler: unknown prediction_type '" + prediction_type +
-                               "' (valid: epsilon, v_prediction, sample)");
+                               "' (valid: epsilon, v_prediction, sample, flow)");
   if (timestep_spacing != "leading" && timestep_spacing != "trailing" && timestep_spacing != "linspace")
     throw Error::input("", "scheduler: unknown timestep_spacing '" + timestep_spacing +
                                "' (valid: leading, trailing, linspace)");
@@ -21,31 +22,43 @@ void ScheduleConfig::validate() const {
     throw Error::input("", "scheduler: need 0 < beta_start < beta_end < 1");
 }
 
+namespace {
+// torch.linspace(start, end, n, dtype=float32) as ATen computes it: float32 step, the first half
+// counted from the start and the second half from the end.
+std::vector<float> linspace_f32(float start, float end, int64_t n) {
+  std::vector<float> out(static_cast<size_t>(n));
+  const float step = (end - start) / static_cast<float>(n - 1);
+  const int64_t halfway = n / 2;
+  for (int64_t i = 0; i < n; ++i)
+    out[static_cast<size_t>(i)] = i < halfway ? start + step * static_cast<float>(i)
+                                              : end - step * static_cast<float>(n - i - 1);
+  return out;
+}
+}  // namespace
+
 std::vector<double> alphas_cumprod(const ScheduleConfig& c) {
   c.validate();
   const int64_t n = c.num_train_timesteps;
-  std::vector<double> betas(static_cast<size_t>(n));
-  // diffusers computes betas in float32; round each to float so products match its tensors.
-  for (int64_t i = 0; i < n; ++i) {
-    const double frac = static_cast<double>(i) / static_cast<double>(n - 1);
-    double beta = 0;
-    if (c.beta_schedule == "linear") {
-      beta = c.beta_start + frac * (c.beta_end - c.beta_start);
-    } else if (c.beta_schedule == "scaled_linear") {
-      const double s = std::sqrt(c.beta_start) + frac * (std::sqrt(c.beta_end) - std::sqrt(c.beta_start));
-      beta = s * s;
-    } else {
-      auto alpha_bar = [](double t) { return std::pow(std::cos((t + 0.008) / 1.008 * M_PI / 2), 2); };
+  // Betas in float32 exactly as diffusers builds its tensors, so every alpha_bar is bit-equal.
+  std::vector<float> betas;
+  if (c.beta_schedule == "linear") {
+    betas = linspace_f32(static_cast<float>(c.beta_start), static_cast<float>(c.beta_end), n);
+  } else if (c.beta_schedule == "scaled_linear") {
+    betas = linspace_f32(static_cast<float>(std::sqrt(c.beta_start)), static_cast<float>(std::sqrt(c.beta_end)), n);
+    for (float& b : betas) b = b * b;
+  } else {
+    auto alpha_bar = [](double t) { return std::pow(std::cos((t + 0.008) / 1.008 * M_PI / 2), 2); };
+    for (int64_t i = 0; i < n; ++i) {
       const double t1 = static_cast<double>(i) / n, t2 = static_cast<double>(i + 1) / n;
-      beta = std::min(1.0 - alpha_bar(t2) / alpha_bar(t1), 0.999);
+      betas.push_back(static_cast<float>(std::min(1.0 - alpha_bar(t2) / alpha_bar(t1), 0.999)));
     }
-    betas[static_cast<size_t>(i)] = static_cast<float>(beta);
   }
+  // torch.cumprod on the CPU accumulates float32 in double and rounds each output.
   std::vector<double> out(betas.size());
-  float prod = 1.0f;  // cumulative product in float32, as torch.cumprod on a float32 tensor
+  double prod = 1.0;
   for (size_t i = 0; i < betas.size(); ++i) {
-    prod *= static_cast<float>(1.0 - betas[i]);
-    out[i] = prod;
+    prod *= static_cast<double>(1.0f - betas[i]);
+    out[i] = static_cast<float>(prod);
   }
   return out;
 }

@@ -6,6 +6,8 @@
 #include "core/error.h"
 #include "sched/ddim.h"
 #include "sched/schedule.h"
+#include "sched/scheduler.h"
+#include "test_util.h"
 
 namespace thg {
 namespace {
@@ -49,17 +51,40 @@ TEST(Ddim, RecoversTheCleanSampleFromTrueNoise) {
   auto ac = sched::alphas_cumprod(c);
   const double a = ac[static_cast<size_t>(ddim.timesteps()[0])];
   at::Tensor x = std::sqrt(a) * x0 + std::sqrt(1 - a) * eps;
-  for (size_t i = 0; i < ddim.timesteps().size(); ++i) x = ddim.step(eps, i, x, nullptr);
+  const sched::NoiseFn no_noise = [](const at::Tensor&) -> at::Tensor {
+    ADD_FAILURE() << "deterministic DDIM drew noise";
+    return {};
+  };
+  for (size_t i = 0; i < ddim.timesteps().size(); ++i) x = ddim.step(eps, i, x, no_noise);
   EXPECT_LT((x - x0).abs().max().item<double>(), 1e-6);
 }
 
-TEST(Ddim, EtaNeedsAGeneratorAndIsReproducible) {
+TEST(Ddim, SeededNoiseIsReproducible) {
   sched::DdimScheduler ddim(sched::ScheduleConfig{}, 1.0);
   ddim.set_timesteps(5);
   at::Tensor x = at::randn({1, 4, 4, 4});
-  EXPECT_THROW(ddim.step(x, 0, x, nullptr), Error);
-  at::Generator g1 = at::make_generator<at::CPUGeneratorImpl>(7), g2 = at::make_generator<at::CPUGeneratorImpl>(7);
-  EXPECT_TRUE(at::equal(ddim.step(x, 0, x, &g1), ddim.step(x, 0, x, &g2)));
+  at::Generator g1 = at::make_generator<at::CPUGeneratorImpl>(7), g2 = at::make_generator<at::CPUGeneratorImpl>(7),
+                g3 = at::make_generator<at::CPUGeneratorImpl>(8);
+  at::Tensor a = ddim.step(x, 0, x, sched::gaussian_noise(g1));
+  EXPECT_TRUE(at::equal(a, ddim.step(x, 0, x, sched::gaussian_noise(g2))));
+  EXPECT_FALSE(at::equal(a, ddim.step(x, 0, x, sched::gaussian_noise(g3))));
+}
+
+TEST(Samplers, UnknownNamesAndUnsupportedOptionsAreClearErrors) {
+  sched::SamplerOptions o;
+  test::expect_input_error([&] { sched::make_scheduler("dpm++", o); }, "", "valid: ddim, ddpm, euler");
+  o.karras = true;
+  test::expect_input_error([&] { sched::make_scheduler("ddim", o); }, "", "does not support --schedule karras");
+  o.karras = false;
+  test::expect_input_error([&] { sched::make_scheduler("flow-euler", o); }, "", "prediction_type epsilon");
+  o.schedule.prediction_type = "sample";
+  test::expect_input_error([&] { sched::make_scheduler("euler-ancestral", o); }, "", "prediction_type sample");
+  o.schedule.prediction_type = "epsilon";
+  for (const auto& info : sched::samplers()) {
+    if (std::string(info.name) == "flow-euler") continue;
+    auto s = sched::make_scheduler(info.name, o);
+    test::expect_input_error([&] { s->set_timesteps(1001); }, "", "1001");
+  }
 }
 
 }  // namespace
