@@ -37,6 +37,7 @@ int run_generate(const GenerateCli& o, const GlobalOptions& global) {
     j["audio_seconds"] = r.audio_seconds;
     j["sampler"] = r.sampler;
     j["steps"] = r.steps;
+    j["model_evaluations_per_frame"] = r.model_evaluations;
     j["seed"] = r.seed;
     j["model"] = loaded.description;
     j["random_weights"] = loaded.random_weights;
@@ -63,7 +64,16 @@ Handler add_generate_command(CLI::App& app, const GlobalOptions& global) {
   for (const auto& s : sched::samplers()) sampler_help += std::string("\n  ") + s.name + ": " + s.summary;
   app.add_option("--sampler", g.sampler, sampler_help);
   app.add_option("--steps", g.steps, "Denoising steps (default: the model's)")->check(CLI::Range(1, 1000));
+  app.add_option("--schedule", g.schedule, "Sigma spacing: default or karras (euler, heun, dpmpp-*, unipc)")
+      ->check(CLI::IsMember({"default", "karras"}));
   app.add_option("--eta", g.eta, "DDIM eta: 0 deterministic, 1 DDPM-like")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--guidance-ref", g.guidance_reference,
+                 "Reference (portrait) guidance scale; 1 = off (default: the model's)")
+      ->check(CLI::Range(0.0, 30.0));
+  app.add_option("--guidance-audio", g.guidance_audio, "Audio guidance scale; 1 = off (default: the model's)")
+      ->check(CLI::Range(0.0, 30.0));
+  app.add_option("--guidance-rescale", g.guidance_rescale, "Guidance rescale 0..1 (default: the model's)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--seed", g.seed, "Random seed: the same seed gives the same video")->default_val(0);
   app.add_option("--fps", g.fps, "Frames per second (default 25)")->check(CLI::Range(1, 120));
   app.add_option("--size", g.size, "Output width and height in pixels (default: the model's)");
@@ -82,6 +92,8 @@ Handler add_generate_command(CLI::App& app, const GlobalOptions& global) {
       "Examples:\n"
       "  thg generate --portrait face.png --audio speech.wav --output out.mp4\n"
       "  thg generate -p face.jpg -a talk.m4a -o out.mp4 --steps 20 --seed 7 --size 256\n"
+      "  thg generate -p face.png -a talk.wav -o out.mp4 --sampler dpmpp-2m --schedule karras --steps 15 \\\n"
+      "      --guidance-ref 2 --guidance-audio 4\n"
       "  thg generate -p face.png -a interview.mp4 -o out.mp4 --device cuda --dtype float16 --json");
   return [o, &global] { return run_generate(*o, global); };
 }

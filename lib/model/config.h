@@ -28,6 +28,11 @@ struct GenerationDefaults {
   int64_t steps = 10;
   int64_t chunk_frames = 16;  // frames denoised together; bounds memory for any audio length
   int fps = 25;
+  std::string sigma_schedule = "default";  // default | karras (samplers that support it)
+  double flow_shift = 1.0;                 // flow-matching samplers only
+  double guidance_reference = 1.0;         // classifier-free guidance scales (1: off)
+  double guidance_audio = 1.0;
+  double guidance_rescale = 0.0;
 };
 
 struct ModelConfig {

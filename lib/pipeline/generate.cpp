@@ -16,6 +16,7 @@
 #include "io/audio.h"
 #include "io/image.h"
 #include "io/mp4_writer.h"
+#include "sched/guidance.h"
 #include "sched/scheduler.h"
 
 namespace thg::pipeline {
@@ -44,6 +45,33 @@ at::Tensor frame_noise(uint64_t seed, int64_t frame, c10::IntArrayRef shape) {
   z ^= z >> 31;
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(z);
   return at::randn(shape, gen, at::kFloat);
+}
+
+// The conditioning of every guidance branch, batched so that one UNet forward serves them all.
+// A dropped condition is zeros (the same "null" the training recipe drops to).
+struct ConditionBatch {
+  at::Tensor latents, tokens, audio;
+};
+
+ConditionBatch condition_batch(const at::Tensor& ref_latent, const at::Tensor& ref_tokens, const at::Tensor& audio,
+                               int64_t frames, const sched::GuidanceBranches& branches) {
+  const at::Tensor latents = ref_latent.expand({frames, -1, -1, -1});
+  const at::Tensor tokens = ref_tokens.expand({frames, -1, -1});
+  std::vector<at::Tensor> l, t, a;
+  if (branches.uncond) {
+    l.push_back(at::zeros_like(latents));
+    t.push_back(at::zeros_like(tokens));
+    a.push_back(at::zeros_like(audio));
+  }
+  if (branches.reference) {
+    l.push_back(latents);
+    t.push_back(tokens);
+    a.push_back(at::zeros_like(audio));
+  }
+  l.push_back(latents);
+  t.push_back(tokens);
+  a.push_back(audio);
+  return {at::cat(l, 0), at::cat(t, 0), at::cat(a, 0)};
 }
 
 }  // namespace
@@ -85,10 +113,19 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
     throw Error::input("", "--chunk-frames must be at most " + std::to_string(cfg.unet.temporal_max_frames) +
                                " for this model (its temporal attention's frame limit)");
 
-  // The sampler is built (and its options validated) before any expensive work.
-  sched::SamplerOptions sampler_options{cfg.scheduler, o.eta};
+  // The sampler and guidance are built (and their options validated) before any expensive work.
+  const std::string schedule = o.schedule.empty() ? cfg.generation.sigma_schedule : o.schedule;
+  if (schedule != "default" && schedule != "karras")
+    throw Error::input("", "--schedule must be default or karras, not '" + schedule + "'");
+  sched::SamplerOptions sampler_options{cfg.scheduler, o.eta, schedule == "karras", cfg.generation.flow_shift};
   std::unique_ptr<sched::Scheduler> scheduler = sched::make_scheduler(result.sampler, sampler_options);
   scheduler->set_timesteps(result.steps);
+  sched::GuidanceScales guidance{o.guidance_reference.value_or(cfg.generation.guidance_reference),
+                                 o.guidance_audio.value_or(cfg.generation.guidance_audio),
+                                 o.guidance_rescale.value_or(cfg.generation.guidance_rescale)};
+  guidance.validate();
+  const sched::GuidanceBranches branches = sched::guidance_branches(guidance);
+  result.model_evaluations = static_cast<int64_t>(scheduler->timesteps().size()) * branches.count();
 
   // 1. Inputs.
   auto t0 = Clock::now();
@@ -138,11 +175,20 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
     std::vector<at::Tensor> noise;
     for (int64_t f = first; f < first + n; ++f) noise.push_back(frame_noise(o.seed, f, {channels, latent, latent}));
     at::Tensor x = (at::stack(noise) * scheduler->init_noise_sigma()).to(options);
+    const ConditionBatch cond = condition_batch(reference, reference_tokens, tokens, n, branches);
+    // Multistep samplers keep state (previous outputs): every chunk starts a fresh trajectory.
+    scheduler->set_timesteps(result.steps);
     for (size_t i = 0; i < scheduler->timesteps().size(); ++i) {
       throw_if_interrupted();
-      at::Tensor t = at::full({n}, scheduler->timesteps()[i], options);
-      at::Tensor prediction = model.denoise(scheduler->scale_model_input(x, i), t, reference, reference_tokens, tokens, n);
-      x = scheduler->step(prediction, i, x, step_noise);
+      at::Tensor x_in = scheduler->scale_model_input(x, i);
+      x_in = at::cat(std::vector<at::Tensor>(static_cast<size_t>(branches.count()), x_in), 0);
+      at::Tensor t = at::full({x_in.size(0)}, scheduler->timesteps()[i], options);
+      auto parts = model.denoise(x_in, t, cond.latents, cond.tokens, cond.audio, n).chunk(branches.count(), 0);
+      // Branch order in the batch: [uncond], [reference], full.
+      size_t k = 0;
+      at::Tensor uncond = branches.uncond ? parts[k++] : at::Tensor();
+      at::Tensor ref_only = branches.reference ? parts[k++] : at::Tensor();
+      x = scheduler->step(sched::combine_guidance(uncond, ref_only, parts[k], guidance), i, x, step_noise);
     }
     timer.add("denoise", t0);
 

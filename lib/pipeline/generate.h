@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "model/talking_head.h"
@@ -17,7 +18,11 @@ struct GenerateOptions {
   std::filesystem::path output;
   std::string sampler;      // empty: the model's default
   int64_t steps = 0;        // 0: the model's default
+  std::string schedule;     // "default" or "karras"; empty: the model's
   double eta = 0.0;
+  std::optional<double> guidance_reference;  // unset: the model's defaults
+  std::optional<double> guidance_audio;
+  std::optional<double> guidance_rescale;
   uint64_t seed = 0;
   int fps = 0;              // 0: the model's default (25)
   int64_t size = 0;         // 0: the model's image size
@@ -35,6 +40,7 @@ struct GenerateResult {
   double audio_seconds = 0;
   std::string sampler;
   int64_t steps = 0;
+  int64_t model_evaluations = 0;  // UNet forwards per frame (steps x guidance branches, Heun x2)
   uint64_t seed = 0;
   std::map<std::string, double> stage_seconds;  // decode, features, reference, denoise, vae_decode, encode
   double total_seconds = 0;

@@ -9,6 +9,7 @@
 
 #include "io/probe.h"
 #include "model/talking_head.h"
+#include "sched/scheduler.h"
 #include "test_util.h"
 
 namespace thg {
@@ -90,6 +91,53 @@ TEST_F(Cli, GeneratesATwoSecondClip) {
   std::replace(args2.begin(), args2.end(), out.string(), (dir / "again.mp4").string());
   ASSERT_EQ(test::run_thg(args2).exit_code, 0);
   EXPECT_EQ(test::read_file(out), test::read_file(dir / "again.mp4"));
+}
+
+TEST_F(Cli, EverySamplerRunsInGenerate) {
+  test::ScratchDir dir;
+  // flow-euler needs a velocity (flow-matching) model: a tiny one made for the test.
+  const std::string tiny = test::read_file(test::source_root() / "configs/tiny.yaml");
+  test::write_file(dir / "flow.yaml", tiny + "scheduler:\n  prediction_type: flow\n");
+  auto flow = model::TalkingHeadModel::random(model::load_model_config(dir / "flow.yaml"), 4);
+  flow->save(dir / "flow.safetensors", at::kFloat);
+  std::vector<std::string> names;
+  for (const auto& s : sched::samplers()) names.push_back(s.name);
+  for (const auto& name : names) {
+    SCOPED_TRACE(name);
+    const std::string out = (dir / (name + ".mp4")).string();
+    auto args = generate_args(test::data("media/rgb8.png"), test::data("media/audio.m4a"), out);
+    // --chunk-frames 5: several chunks, so state carried between chunks would show.
+    args.insert(args.end(), {"--sampler", name, "--steps", "3", "--chunk-frames", "5", "--json"});
+    if (name == "flow-euler") *(std::find(args.begin(), args.end(), "--weights") + 1) = (dir / "flow.safetensors").string();
+    auto r = test::run_thg(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["sampler"], name);
+    EXPECT_EQ(j["model_evaluations_per_frame"], name == "heun" ? 5 : 3);
+    EXPECT_EQ(io::probe_media(out).video_frames, 13);  // 0.5 s at 25 fps, rounded (the sine fixture)
+  }
+}
+
+TEST_F(Cli, GuidanceAndKarrasOptions) {
+  test::ScratchDir dir;
+  auto args = generate_args(test::data("media/rgb8.png"), test::data("media/audio.m4a"), (dir / "g.mp4").string());
+  args.insert(args.end(), {"--sampler", "dpmpp-2m", "--schedule", "karras", "--steps", "2", "--guidance-ref", "2",
+                           "--guidance-audio", "3", "--guidance-rescale", "0.5", "--json"});
+  auto r = test::run_thg(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["model_evaluations_per_frame"], 6);  // 2 steps x 3 branches
+
+  auto bad = generate_args(test::data("media/rgb8.png"), test::data("media/audio.m4a"), (dir / "b.mp4").string());
+  bad.insert(bad.end(), {"--sampler", "dpm"});
+  r = test::run_thg(bad);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("valid: ddim, ddpm, euler, euler-ancestral, heun, dpmpp-2m"), std::string::npos) << r.err;
+  bad.back() = "ddim";
+  bad.insert(bad.end(), {"--schedule", "karras"});
+  r = test::run_thg(bad);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("does not support --schedule karras"), std::string::npos) << r.err;
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"g.mp4"}) << "failed runs leave nothing";
 }
 
 TEST_F(Cli, InfoShowsTheModel) {
