@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   handlers[generate] = thg::app::add_generate_command(*generate, global);
   auto* bench = app.add_subcommand("bench", "Performance benchmarks (unet)");
   handlers[bench] = thg::app::add_bench_command(*bench);
+  auto* convert = app.add_subcommand("convert", "Import diffusers UNet / VAE checkpoints into THG's format");
+  handlers[convert] = thg::app::add_convert_command(*convert);
 
   try {
     app.parse(argc, argv);

@@ -82,6 +82,7 @@ def main():
         save(out_dir / f"{name}.safetensors", model,
              {"in.sample": sample, "in.timesteps": timesteps, "in.context": context, "out.sample": result},
              model.config)
+        model.save_pretrained(out_dir / f"{name}_diffusers")  # a diffusers folder, for `thg convert`
     for name, cfg in VAE_CASES.items():
         model = AutoencoderKL(**cfg).eval()
         randomise(model, g)
@@ -96,6 +97,7 @@ def main():
         save(out_dir / f"{name}.safetensors", model,
              {"in.images": images, "in.latents": latents, "out.moments": moments, "out.mean": mean,
               "out.decoded": decoded}, model.config)
+        model.save_pretrained(out_dir / f"{name}_diffusers")
 
 
 if __name__ == "__main__":

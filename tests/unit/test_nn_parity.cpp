@@ -83,6 +83,29 @@ void check_vae(io::SafetensorsFile file, const std::string& name) {
 TEST_F(NnParity, VaeSmall) { check_vae(open("vae_small"), "vae_small"); }
 TEST_F(NnParity, VaeThreeLevels) { check_vae(open("vae_three_levels"), "vae_three_levels"); }
 
+TEST_F(NnParity, ConvertImportsDiffusersFolders) {
+  // save_pretrained folders of the same models -> one THG parts file -> the same outputs.
+  const auto out = *dir_ / "parts.safetensors";
+  auto r = test::run_thg({"convert", "--unet", (*dir_ / "unet_sd15_layout_diffusers").string(), "--vae",
+                          (*dir_ / "vae_small_diffusers").string(), "--output", out.string(), "--dtype", "float32"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  c10::InferenceMode guard;
+  io::SafetensorsFile parts = io::SafetensorsFile::open(out);
+  EXPECT_EQ(parts.metadata().at("thg.format"), "thg-parts-1");
+  io::SafetensorsFile ref = open("unet_sd15_layout");
+  nn::UNet2DConditionModel unet(nn::unet_config_from_diffusers(ref.metadata().at("config"), "config"));
+  model::load_parameters(unet, parts, "unet.");
+  report("convert: unet_sd15_layout", test::max_relative_error(unet.forward(ref.load("in.sample"), ref.load("in.timesteps"),
+                                                                            ref.load("in.context")),
+                                                               ref.load("out.sample")));
+  // A folder without weights is a clean error.
+  std::filesystem::create_directories(*dir_ / "empty_model");
+  test::write_file(*dir_ / "empty_model" / "config.json", "{}");
+  r = test::run_thg({"convert", "--unet", (*dir_ / "empty_model").string(), "--output", (*dir_ / "x.safetensors").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no diffusion_pytorch_model.safetensors"), std::string::npos) << r.err;
+}
+
 TEST(DiffusersConfig, RefusesOptionsWeDoNotCompute) {
   test::expect_input_error(
       [] { nn::unet_config_from_diffusers(R"({"class_embed_type": "timestep"})", "config.json"); }, "config.json",
