@@ -15,14 +15,17 @@ namespace {
 struct BenchUnetCli {
   pipeline::ModelSource model;
   pipeline::UnetBenchOptions bench;
-  std::string attention = "auto";
+  std::string attention;  // empty: the model config's
   std::string save_weights;
   bool json = false;
 };
 
 int run_bench_unet(const BenchUnetCli& o) {
-  nn::set_attention_backend(nn::parse_attention_backend(o.attention));
+  if (!o.attention.empty()) nn::set_attention_backend(nn::parse_attention_backend(o.attention));
   pipeline::LoadedModel loaded = pipeline::load_model(o.model);
+  // The model's configured backend unless --attention was given.
+  if (o.attention.empty())
+    nn::set_attention_backend(nn::parse_attention_backend(loaded.model->config().generation.attention));
   if (!o.save_weights.empty()) loaded.model->save(o.save_weights, at::kFloat);
   pipeline::UnetBenchResult r = pipeline::bench_unet(*loaded.model, o.bench);
   if (o.json) {
@@ -30,7 +33,7 @@ int run_bench_unet(const BenchUnetCli& o) {
     j["model"] = loaded.description;
     j["device"] = r.device;
     j["dtype"] = o.model.dtype;
-    j["attention"] = o.attention;
+    j["attention"] = nn::attention_backend_name(nn::attention_backend());
     j["size"] = r.size;
     j["frames"] = r.frames;
     j["unet_parameters"] = r.parameters;
@@ -58,7 +61,7 @@ Handler add_bench_command(CLI::App& app) {
   unet->add_option("--config", o->model.config, "Model config YAML with a seeded random initialisation");
   unet->add_option("--device", o->model.device, "auto, cpu, cuda or cuda:N")->default_val("auto");
   unet->add_option("--dtype", o->model.dtype, "float32, float16 (CUDA) or bfloat16")->default_val("float32");
-  unet->add_option("--attention", o->attention, "auto, math, sdpa, fused")->default_val("auto");
+  unet->add_option("--attention", o->attention, "auto, math, sdpa, fused (default: the model config's)");
   unet->add_option("--frames", o->bench.frames, "Frames per forward")->default_val(4)->check(CLI::Range(1, 1024));
   unet->add_option("--size", o->bench.size, "Image size (default: the model's)");
   unet->add_option("--warmup", o->bench.warmup, "Untimed forwards first")->default_val(1)->check(CLI::Range(0, 100));

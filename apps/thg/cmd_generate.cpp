@@ -16,14 +16,17 @@ namespace {
 struct GenerateCli {
   pipeline::GenerateOptions generate;
   pipeline::ModelSource model;
-  std::string attention = "auto";
+  std::string attention;  // empty: the model config's
   bool json = false;
 };
 
 int run_generate(const GenerateCli& o, const GlobalOptions& global) {
-  nn::set_attention_backend(nn::parse_attention_backend(o.attention));
+  if (!o.attention.empty()) nn::set_attention_backend(nn::parse_attention_backend(o.attention));
   pipeline::check_generate_paths(o.generate);
   pipeline::LoadedModel loaded = pipeline::load_model(o.model);
+  // The model's configured backend unless --attention was given.
+  if (o.attention.empty())
+    nn::set_attention_backend(nn::parse_attention_backend(loaded.model->config().generation.attention));
   pipeline::GenerateOptions options = o.generate;
   options.progress = !global.quiet && !o.json;
   if (global.verbose) log::info("model: " + loaded.description);
@@ -86,7 +89,7 @@ Handler add_generate_command(CLI::App& app, const GlobalOptions& global) {
                  "Model config YAML to run with a seeded random initialisation (development; ignored with --weights)");
   app.add_option("--device", o->model.device, "auto, cpu, cuda or cuda:N")->default_val("auto");
   app.add_option("--dtype", o->model.dtype, "float32, float16 (CUDA) or bfloat16")->default_val("float32");
-  app.add_option("--attention", o->attention, "Attention backend: auto, math, sdpa, fused")->default_val("auto");
+  app.add_option("--attention", o->attention, "Attention backend: auto, math, sdpa, fused (default: the model config's)");
   app.add_flag("--json", o->json, "Print a JSON summary on stdout");
   app.footer(
       "Examples:\n"

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "nn/attention.h"
 
 namespace thg::model {
 
@@ -138,6 +139,7 @@ void generation_fields(Visit& v, GenerationDefaults& c) {
   v("guidance_reference", c.guidance_reference);
   v("guidance_audio", c.guidance_audio);
   v("guidance_rescale", c.guidance_rescale);
+  v("attention", c.attention);
 }
 
 // Visits every section of a config: `top(key, value)` for top-level scalars and
@@ -209,6 +211,7 @@ void ModelConfig::validate() const {
     throw Error::input("", "config: audio.dim must be divisible by audio.heads; layers and context >= 0");
   if (audio.mel.sample_rate != 16000 || audio.mel.n_fft < 16 || audio.mel.hop_length < 1 || audio.mel.n_mels < 1)
     throw Error::input("", "config: audio needs sample_rate 16000 and positive n_fft / hop_length / n_mels");
+  nn::parse_attention_backend(generation.attention);  // throws listing the valid names
   if (generation.sigma_schedule != "default" && generation.sigma_schedule != "karras")
     throw Error::input("", "config: generation.sigma_schedule must be default or karras");
   if (generation.steps < 1 || generation.chunk_frames < 1 || generation.fps < 1)

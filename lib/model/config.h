@@ -33,6 +33,7 @@ struct GenerationDefaults {
   double guidance_reference = 1.0;         // classifier-free guidance scales (1: off)
   double guidance_audio = 1.0;
   double guidance_rescale = 0.0;
+  std::string attention = "auto";          // attention backend: auto | math | sdpa | fused
 };
 
 struct ModelConfig {
