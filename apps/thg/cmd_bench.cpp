@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "options.h"
 #include "io/safetensors.h"
 #include "nn/attention.h"
 #include "pipeline/bench_unet.h"
@@ -21,11 +22,9 @@ struct BenchUnetCli {
 };
 
 int run_bench_unet(const BenchUnetCli& o) {
-  if (!o.attention.empty()) nn::set_attention_backend(nn::parse_attention_backend(o.attention));
+  if (!o.attention.empty()) nn::parse_attention_backend(o.attention);
   pipeline::LoadedModel loaded = pipeline::load_model(o.model);
-  // The model's configured backend unless --attention was given.
-  if (o.attention.empty())
-    nn::set_attention_backend(nn::parse_attention_backend(loaded.model->config().generation.attention));
+  apply_attention(o.attention, *loaded.model);
   if (!o.save_weights.empty()) loaded.model->save(o.save_weights, at::kFloat);
   pipeline::UnetBenchResult r = pipeline::bench_unet(*loaded.model, o.bench);
   if (o.json) {
@@ -57,11 +56,7 @@ Handler add_bench_command(CLI::App& app) {
   auto* unet = app.add_subcommand("unet", "Time one denoising step (UNet forward over a chunk of frames)");
   auto o = std::make_shared<BenchUnetCli>();
   o->model.init_seed = 0;
-  unet->add_option("--weights", o->model.weights, "Model weights (default: the bundled model)");
-  unet->add_option("--config", o->model.config, "Model config YAML with a seeded random initialisation");
-  unet->add_option("--device", o->model.device, "auto, cpu, cuda or cuda:N")->default_val("auto");
-  unet->add_option("--dtype", o->model.dtype, "float32, float16 (CUDA) or bfloat16")->default_val("float32");
-  unet->add_option("--attention", o->attention, "auto, math, sdpa, fused (default: the model config's)");
+  add_model_options(*unet, o->model, o->attention);
   unet->add_option("--frames", o->bench.frames, "Frames per forward")->default_val(4)->check(CLI::Range(1, 1024));
   unet->add_option("--size", o->bench.size, "Image size (default: the model's)");
   unet->add_option("--warmup", o->bench.warmup, "Untimed forwards first")->default_val(1)->check(CLI::Range(0, 100));

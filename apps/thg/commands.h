@@ -19,5 +19,6 @@ Handler add_info_command(CLI::App& app);
 Handler add_generate_command(CLI::App& app, const GlobalOptions& global);
 Handler add_bench_command(CLI::App& app);
 Handler add_convert_command(CLI::App& app);
+Handler add_batch_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace thg::app

@@ -18,9 +18,10 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  thg generate --portrait face.png --audio speech.m4a --output out.mp4\n"
       "  thg info weights/default.safetensors\n"
+      "  thg batch jobs.yaml --output-dir out/ --shard 0/4\n"
       "  thg bench unet --config configs/default.yaml\n"
       "Run 'thg <command> --help' for the options of a command.\n"
-      "Exit status: 0 success, 2 bad input or usage, 1 other failure, 130 interrupted.");
+      "Exit status: 0 success, 2 bad input or usage, 1 other failure, 3 some batch jobs failed, 130 interrupted.");
   thg::app::GlobalOptions global;
   app.add_flag("-v,--verbose", global.verbose, "Print more detail (effective settings, timings)");
   app.add_flag("-q,--quiet", global.quiet, "Print only errors");
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
   handlers[info] = thg::app::add_info_command(*info);
   auto* generate = app.add_subcommand("generate", "Make a talking-head video from a portrait and speech");
   handlers[generate] = thg::app::add_generate_command(*generate, global);
+  auto* batch = app.add_subcommand("batch", "Many videos from a manifest: resumable, shardable, with a report");
+  handlers[batch] = thg::app::add_batch_command(*batch, global);
   auto* bench = app.add_subcommand("bench", "Performance benchmarks (unet)");
   handlers[bench] = thg::app::add_bench_command(*bench);
   auto* convert = app.add_subcommand("convert", "Import diffusers UNet / VAE checkpoints into THG's format");

@@ -37,6 +37,7 @@ LoadedModel load_model(const ModelSource& source) {
   if (!weights.empty()) {
     loaded.model = model::TalkingHeadModel::load(weights);
     loaded.description = weights.string();
+    loaded.weights = weights;
   } else {
     loaded.model = model::TalkingHeadModel::random(model::load_model_config(config), source.init_seed);
     loaded.random_weights = true;

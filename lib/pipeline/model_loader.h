@@ -20,6 +20,7 @@ struct ModelSource {
 struct LoadedModel {
   std::unique_ptr<model::TalkingHeadModel> model;
   bool random_weights = false;
+  std::filesystem::path weights;  // the file loaded (empty for a random initialisation)
   std::string description;  // which file(s) it came from
 };
 

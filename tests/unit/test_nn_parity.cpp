@@ -20,25 +20,18 @@ constexpr double kTolerance = 1e-4;
 
 class NnParity : public ::testing::Test {
  public:
-  static void SetUpTestSuite() {
-    dir_ = new test::ScratchDir();
-    available_ = test::run_reference("nn_reference.py", {dir_->path().string()});
-  }
-  static void TearDownTestSuite() { delete dir_; }
   void SetUp() override {
-    if (!available_) GTEST_SKIP() << "no reference Python (torch + diffusers) configured";
+    dir_ = test::reference_data("nn");
+    if (dir_.empty()) GTEST_SKIP() << "no reference Python (torch + diffusers) configured for this build";
   }
-  io::SafetensorsFile open(const std::string& name) { return io::SafetensorsFile::open(*dir_ / (name + ".safetensors")); }
+  io::SafetensorsFile open(const std::string& name) { return io::SafetensorsFile::open(dir_ / (name + ".safetensors")); }
   static void report(const std::string& what, double error) {
     std::printf("[parity] %-40s max relative error %.3g (bound %.0e)\n", what.c_str(), error, kTolerance);
     EXPECT_LT(error, kTolerance) << what;
   }
 
-  static test::ScratchDir* dir_;
-  static bool available_;
+  std::filesystem::path dir_;
 };
-test::ScratchDir* NnParity::dir_ = nullptr;
-bool NnParity::available_ = false;
 
 void check_unet(io::SafetensorsFile file, const std::string& name) {
   c10::InferenceMode guard;
@@ -85,9 +78,10 @@ TEST_F(NnParity, VaeThreeLevels) { check_vae(open("vae_three_levels"), "vae_thre
 
 TEST_F(NnParity, ConvertImportsDiffusersFolders) {
   // save_pretrained folders of the same models -> one THG parts file -> the same outputs.
-  const auto out = *dir_ / "parts.safetensors";
-  auto r = test::run_thg({"convert", "--unet", (*dir_ / "unet_sd15_layout_diffusers").string(), "--vae",
-                          (*dir_ / "vae_small_diffusers").string(), "--output", out.string(), "--dtype", "float32"});
+  test::ScratchDir scratch;
+  const auto out = scratch / "parts.safetensors";
+  auto r = test::run_thg({"convert", "--unet", (dir_ / "unet_sd15_layout_diffusers").string(), "--vae",
+                          (dir_ / "vae_small_diffusers").string(), "--output", out.string(), "--dtype", "float32"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   c10::InferenceMode guard;
   io::SafetensorsFile parts = io::SafetensorsFile::open(out);
@@ -99,9 +93,9 @@ TEST_F(NnParity, ConvertImportsDiffusersFolders) {
                                                                             ref.load("in.context")),
                                                                ref.load("out.sample")));
   // A folder without weights is a clean error.
-  std::filesystem::create_directories(*dir_ / "empty_model");
-  test::write_file(*dir_ / "empty_model" / "config.json", "{}");
-  r = test::run_thg({"convert", "--unet", (*dir_ / "empty_model").string(), "--output", (*dir_ / "x.safetensors").string()});
+  std::filesystem::create_directories(scratch / "empty_model");
+  test::write_file(scratch / "empty_model" / "config.json", "{}");
+  r = test::run_thg({"convert", "--unet", (scratch / "empty_model").string(), "--output", (scratch / "x.safetensors").string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no diffusion_pytorch_model.safetensors"), std::string::npos) << r.err;
 }
@@ -129,9 +123,8 @@ namespace {
 // implementation written from the spec on top of diffusers' blocks. Same bound as above.
 TEST(TalkingHeadParity, MatchesThePyTorchReference) {
   test::ScratchDir dir;
-  const auto path = dir / "reference.safetensors";
-  if (!test::run_reference("talking_head_reference.py", {path.string()}))
-    GTEST_SKIP() << "no reference Python (torch + diffusers) configured";
+  const auto path = test::reference_data("talking_head.safetensors");
+  if (path.empty()) GTEST_SKIP() << "no reference Python (torch + diffusers) configured for this build";
   c10::InferenceMode guard;
   // The reference file is a THG model file with extra in./out. tensors: load the model from a copy
   // without them (strict loading refuses unknown tensors).

@@ -29,10 +29,8 @@ at::Tensor analytic_model(const std::string& kind, const at::Tensor& x, double t
 }
 
 TEST(SchedulerParity, EveryStepMatchesDiffusers) {
-  test::ScratchDir dir;
-  const auto path = dir / "sched.safetensors";
-  if (!test::run_reference("sched_reference.py", {path.string()}))
-    GTEST_SKIP() << "no reference Python (torch + diffusers) configured";
+  const auto path = test::reference_data("sched.safetensors");
+  if (path.empty()) GTEST_SKIP() << "no reference Python (torch + diffusers) configured for this build";
   io::SafetensorsFile file = io::SafetensorsFile::open(path);
   const auto cases = nlohmann::json::parse(file.metadata().at("cases"));
   const auto base = nlohmann::json::parse(file.metadata().at("base"));

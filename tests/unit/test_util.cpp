@@ -63,14 +63,10 @@ void expect_input_error(const std::function<void()>& call, const std::string& fi
   }
 }
 
-bool run_reference(const std::string& script, const std::vector<std::string>& args) {
-  const std::string python = THG_PYTHON;
-  if (python.empty()) return false;
-  std::string command = "'" + python + "' '" + (source_root() / "tests/reference" / script).string() + "'";
-  for (const auto& a : args) command += " '" + a + "'";
-  const int rc = std::system(command.c_str());
-  if (rc != 0) ADD_FAILURE() << "reference script failed (" << rc << "): " << command;
-  return rc == 0;
+std::filesystem::path reference_data(const std::string& name) {
+  const std::string dir = THG_REFERENCE_DIR;
+  if (dir.empty()) return {};
+  return std::filesystem::path(dir) / name;
 }
 
 double max_relative_error(const at::Tensor& actual, const at::Tensor& expected) {

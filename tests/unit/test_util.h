@@ -34,9 +34,9 @@ struct ProcessResult {
 // Runs the thg binary with `args`. When interrupt_after_ms >= 0, sends SIGINT after that delay.
 ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms = -1);
 
-// Runs tests/reference/<script> with the reference Python and `args`; returns false (after printing
-// why) when no reference Python is configured, so the caller can skip.
-bool run_reference(const std::string& script, const std::vector<std::string>& args);
+// The build-time output of the Python references (tests/reference/*.py) named `name`, or an empty
+// path when the build has no reference Python (the caller skips).
+std::filesystem::path reference_data(const std::string& name);
 
 // max |a - b| / max |b|: the relative error the parity tests bound.
 double max_relative_error(const at::Tensor& actual, const at::Tensor& expected);

@@ -1,0 +1,20 @@
+#pragma once
+// Options shared by the commands that generate (generate, batch) and load a model (bench).
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "nn/attention.h"
+#include "pipeline/generate.h"
+#include "pipeline/model_loader.h"
+
+namespace thg::app {
+
+// Sampler, steps, guidance, seed, fps, size, crf, chunking: the per-video options.
+void add_generation_options(CLI::App& app, pipeline::GenerateOptions& options);
+// --weights, --config, --device, --dtype, --attention.
+void add_model_options(CLI::App& app, pipeline::ModelSource& model, std::string& attention);
+// Sets the attention backend: --attention if given, else the model config's.
+void apply_attention(const std::string& attention, const model::TalkingHeadModel& model);
+
+}  // namespace thg::app

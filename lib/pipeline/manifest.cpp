@@ -1,0 +1,305 @@
+#include "pipeline/manifest.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "sched/scheduler.h"
+
+namespace thg::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Row = std::map<std::string, std::string>;
+
+struct RawRow {
+  std::string where;
+  Row fields;
+};
+
+std::string normalise_key(std::string key) {
+  std::replace(key.begin(), key.end(), '-', '_');
+  std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+  return key;
+}
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error::input(path.string(), std::filesystem::exists(path) ? "cannot read the manifest" : "file not found");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// --- YAML: a mapping with optional `defaults:` and a `jobs:` list of mappings.
+std::vector<RawRow> yaml_rows(const std::string& text, const fs::path& path) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw Error::input(path.string(), "not valid YAML (line " + std::to_string(e.mark.line + 1) + ": " + e.msg + ")");
+  }
+  if (!root.IsMap() || !root["jobs"] || !root["jobs"].IsSequence())
+    throw Error::input(path.string(), "a YAML manifest needs a `jobs:` list (and optionally `defaults:`)");
+  for (const auto& kv : root)
+    if (kv.first.as<std::string>() != "jobs" && kv.first.as<std::string>() != "defaults")
+      throw Error::input(path.string(), "unknown top-level key '" + kv.first.as<std::string>() + "'");
+  auto scalars = [&](const YAML::Node& node, const std::string& where, Row& out) {
+    if (!node.IsMap()) return false;
+    for (const auto& kv : node) {
+      if (!kv.second.IsScalar()) return false;
+      out[normalise_key(kv.first.as<std::string>())] = kv.second.as<std::string>();
+    }
+    (void)where;
+    return true;
+  };
+  Row defaults;
+  if (root["defaults"] && !scalars(root["defaults"], "defaults", defaults))
+    throw Error::input(path.string(), "`defaults:` must map option names to single values");
+  std::vector<RawRow> rows;
+  for (size_t i = 0; i < root["jobs"].size(); ++i) {
+    RawRow row{"jobs[" + std::to_string(i) + "] (line " + std::to_string(root["jobs"][i].Mark().line + 1) + ")",
+               defaults};
+    Row own;
+    if (!scalars(root["jobs"][i], row.where, own)) {
+      row.fields = {{"__invalid__", "a job must map option names to single values"}};
+    } else {
+      for (auto& [k, v] : own) row.fields[k] = v;
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// --- JSONL: one JSON object per non-empty line.
+std::vector<RawRow> jsonl_rows(const std::string& text) {
+  std::vector<RawRow> rows;
+  std::istringstream in(text);
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    RawRow row{"line " + std::to_string(n), {}};
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      row.fields = {{"__invalid__", "not a JSON object"}};
+    } else {
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (it->is_string()) row.fields[normalise_key(it.key())] = it->get<std::string>();
+        else if (it->is_number() || it->is_boolean()) row.fields[normalise_key(it.key())] = it->dump();
+        else row.fields = {{"__invalid__", "field '" + it.key() + "' must be a string or a number"}};
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// --- CSV (RFC 4180: quoted fields, "" escapes, commas and newlines inside quotes).
+std::vector<std::vector<std::string>> parse_csv(const std::string& text, const fs::path& path) {
+  std::vector<std::vector<std::string>> records(1);
+  std::string field;
+  bool quoted = false, field_started = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
+      else if (c == '"') quoted = false;
+      else field += c;
+    } else if (c == '"' && !field_started) {
+      quoted = field_started = true;
+    } else if (c == ',') {
+      records.back().push_back(field), field.clear(), field_started = false;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      records.back().push_back(field), field.clear(), field_started = false;
+      records.emplace_back();
+    } else {
+      field += c;
+      field_started = true;
+    }
+  }
+  if (quoted) throw Error::input(path.string(), "unterminated quoted CSV field");
+  if (field_started || !field.empty() || !records.back().empty()) records.back().push_back(field);
+  while (!records.empty() && (records.back().empty() || (records.back().size() == 1 && records.back()[0].empty())))
+    records.pop_back();
+  return records;
+}
+
+std::vector<RawRow> csv_rows(const std::string& text, const fs::path& path) {
+  auto records = parse_csv(text, path);
+  if (records.empty()) throw Error::input(path.string(), "the CSV manifest is empty (it needs a header row)");
+  std::vector<std::string> header;
+  for (auto& h : records[0]) header.push_back(normalise_key(h));
+  std::vector<RawRow> rows;
+  for (size_t r = 1; r < records.size(); ++r) {
+    if (records[r].size() == 1 && records[r][0].empty()) continue;
+    RawRow row{"row " + std::to_string(r + 1), {}};
+    if (records[r].size() != header.size()) {
+      row.fields = {{"__invalid__", "has " + std::to_string(records[r].size()) + " fields, the header has " +
+                                        std::to_string(header.size())}};
+    } else {
+      for (size_t c = 0; c < header.size(); ++c)
+        if (!records[r][c].empty()) row.fields[header[c]] = records[r][c];
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// --- One typed parser for every format.
+template <class T>
+std::optional<T> parse_number(const std::string& text) {
+  T value{};
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+JobSpec parse_job(size_t index, RawRow raw, const fs::path& base) {
+  JobSpec job;
+  job.index = index;
+  job.where = std::move(raw.where);
+  Row& f = raw.fields;
+  if (auto bad = f.find("__invalid__"); bad != f.end()) {
+    job.problems.push_back(bad->second);
+    return job;
+  }
+  auto take = [&](const char* key) -> std::optional<std::string> {
+    auto it = f.find(key);
+    if (it == f.end()) return std::nullopt;
+    std::string v = it->second;
+    f.erase(it);
+    return v;
+  };
+  auto path_field = [&](const char* key, fs::path& out) {
+    auto v = take(key);
+    if (!v || v->empty()) {
+      job.problems.push_back(std::string("missing ") + key);
+      return;
+    }
+    out = fs::path(*v).is_absolute() ? fs::path(*v) : base / *v;
+    std::error_code ec;
+    if (!fs::is_regular_file(out, ec)) job.problems.push_back(std::string(key) + " not found: " + out.string());
+  };
+  path_field("portrait", job.portrait);
+  path_field("audio", job.audio);
+  if (auto out = take("output"); out && !out->empty()) job.output = *out;
+  else job.problems.push_back("missing output");
+
+  auto number = [&]<class T>(const char* key, std::optional<T>& slot, T lo, T hi) {
+    auto v = take(key);
+    if (!v) return;
+    auto parsed = parse_number<T>(*v);
+    if (!parsed || *parsed < lo || *parsed > hi) {
+      std::ostringstream msg;
+      msg << key << " must be a number from " << lo << " to " << hi << " (got '" << *v << "')";
+      job.problems.push_back(msg.str());
+      return;
+    }
+    slot = *parsed;
+  };
+  JobOptions& o = job.options;
+  number("steps", o.steps, int64_t{1}, int64_t{1000});
+  number("size", o.size, int64_t{32}, int64_t{2048});
+  number("chunk_frames", o.chunk_frames, int64_t{1}, int64_t{1024});
+  number("seed", o.seed, uint64_t{0}, ~uint64_t{0});
+  number("fps", o.fps, 1, 120);
+  number("crf", o.crf, 0, 51);
+  number("eta", o.eta, 0.0, 1.0);
+  number("guidance_ref", o.guidance_reference, 0.0, 30.0);
+  number("guidance_audio", o.guidance_audio, 0.0, 30.0);
+  number("guidance_rescale", o.guidance_rescale, 0.0, 1.0);
+  if (auto s = take("sampler")) {
+    const auto& list = sched::samplers();
+    if (std::none_of(list.begin(), list.end(), [&](const sched::SamplerInfo& i) { return *s == i.name; }))
+      job.problems.push_back("unknown sampler '" + *s + "'");
+    o.sampler = *s;
+  }
+  if (auto s = take("schedule")) {
+    if (*s != "default" && *s != "karras") job.problems.push_back("schedule must be default or karras");
+    o.schedule = *s;
+  }
+  for (const auto& [key, value] : f) job.problems.push_back("unknown field '" + key + "'");
+  return job;
+}
+
+}  // namespace
+
+std::string JobOptions::canonical() const {
+  std::ostringstream s;
+  s.precision(17);
+  auto put = [&](const char* key, const auto& v) {
+    if (v) s << key << '=' << *v << ';';
+  };
+  put("sampler", sampler);
+  put("schedule", schedule);
+  put("steps", steps);
+  put("size", size);
+  put("chunk_frames", chunk_frames);
+  put("seed", seed);
+  put("fps", fps);
+  put("crf", crf);
+  put("eta", eta);
+  put("guidance_ref", guidance_reference);
+  put("guidance_audio", guidance_audio);
+  put("guidance_rescale", guidance_rescale);
+  return s.str();
+}
+
+Manifest load_manifest(const fs::path& path) {
+  const std::string text = read_all(path);
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::vector<RawRow> rows;
+  if (ext == ".yaml" || ext == ".yml") rows = yaml_rows(text, path);
+  else if (ext == ".jsonl" || ext == ".ndjson") rows = jsonl_rows(text);
+  else if (ext == ".csv") rows = csv_rows(text, path);
+  else throw Error::input(path.string(), "unknown manifest format (use .yaml, .jsonl or .csv)");
+  if (rows.empty()) throw Error::input(path.string(), "the manifest has no jobs");
+  Manifest m;
+  m.path = path;
+  const fs::path base = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  for (size_t i = 0; i < rows.size(); ++i) m.jobs.push_back(parse_job(i, std::move(rows[i]), base));
+  return m;
+}
+
+void check_outputs(Manifest& m, const fs::path& output_dir) {
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(fs::absolute(output_dir), ec);
+  std::map<std::string, std::string> seen;  // resolved output -> where
+  for (auto& job : m.jobs) {
+    if (job.output.empty()) continue;
+    const fs::path out(job.output);
+    std::string ext = out.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (out.is_absolute()) {
+      job.problems.push_back("output must be relative to --output-dir: " + job.output);
+      continue;
+    }
+    if (std::any_of(out.begin(), out.end(), [](const fs::path& part) { return part == ".."; })) {
+      job.problems.push_back("output may not contain '..': " + job.output);
+      continue;
+    }
+    if (ext != ".mp4") job.problems.push_back("output must be an .mp4 file: " + job.output);
+    // Resolve symlinks of the existing part of the path: a link pointing outside escapes.
+    const fs::path resolved = fs::weakly_canonical(root / out, ec);
+    auto [mismatch, unused] = std::mismatch(root.begin(), root.end(), resolved.begin(), resolved.end());
+    if (ec || mismatch != root.end()) {
+      job.problems.push_back("output escapes --output-dir (through a symlink?): " + job.output);
+      continue;
+    }
+    auto [it, inserted] = seen.emplace(resolved.string(), job.where);
+    if (!inserted) job.problems.push_back("same output as " + it->second + ": " + job.output);
+  }
+}
+
+}  // namespace thg::pipeline
