@@ -44,6 +44,8 @@ Progress::~Progress() {
 
 void Progress::set_label(std::string label) { label_ = std::move(label); }
 
+void Progress::redraw() { advance(0); }
+
 void Progress::advance(int64_t n) {
   done_ = std::min(total_, done_ + n);
   if (!enabled_) return;

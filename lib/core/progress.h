@@ -15,7 +15,8 @@ class Progress {
   Progress& operator=(const Progress&) = delete;
 
   void advance(int64_t n = 1);
-  void set_label(std::string label);
+  void set_label(std::string label);  // shown from the next redraw
+  void redraw();                      // draws now (rate-limited like advance)
   void finish();  // draws the final state and ends the line
 
   // Forces drawing on or off regardless of whether stderr is a terminal (tests, --progress).

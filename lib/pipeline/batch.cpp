@@ -170,6 +170,27 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
   if (ec) throw Error::input(b.output_dir.string(), "cannot create the output folder: " + ec.message());
   check_output_path(b.output_dir / "probe.mp4");  // writable?
 
+  // The effective batch settings, beside the outputs (what produced them).
+  nlohmann::ordered_json settings;
+  settings["manifest"] = manifest.path.string();
+  settings["model_fingerprint"] = b.model_fingerprint;
+  settings["model_config"] = model::to_yaml(model.config());
+  settings["shard"] = b.shard.name();
+  const GenerateOptions& d = b.defaults;
+  settings["defaults"] = {{"sampler", d.sampler},
+                          {"steps", d.steps},
+                          {"schedule", d.schedule},
+                          {"eta", d.eta},
+                          {"seed", d.seed},
+                          {"fps", d.fps},
+                          {"size", d.size},
+                          {"crf", d.crf},
+                          {"chunk_frames", d.chunk_frames},
+                          {"guidance_reference", d.guidance_reference.value_or(model.config().generation.guidance_reference)},
+                          {"guidance_audio", d.guidance_audio.value_or(model.config().generation.guidance_audio)},
+                          {"guidance_rescale", d.guidance_rescale.value_or(model.config().generation.guidance_rescale)}};
+  write_text_atomic(b.output_dir / ".thg-batch" / ("settings." + b.shard.name() + ".json"), settings.dump(2) + "\n");
+
   BatchReport report;
   report.shard = b.shard.name();
   std::vector<const JobSpec*> mine;
@@ -178,6 +199,13 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
   std::unique_ptr<Progress> bar;
   if (b.progress) bar = std::make_unique<Progress>("batch", static_cast<int64_t>(mine.size()), "jobs");
 
+  auto label = [&](const std::string& current) {
+    if (!bar) return;
+    bar->set_label("batch: " + std::to_string(report.count("done") + report.count("skipped")) + " ok, " +
+                   std::to_string(report.count("failed")) + " failed, " +
+                   std::to_string(mine.size() - report.jobs.size()) + " left" + current);
+    bar->redraw();
+  };
   for (const JobSpec* job : mine) {
     throw_if_interrupted();
     JobResult r;
@@ -203,7 +231,11 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
         fs::create_directories(options.output.parent_path(), ec);
         remove_stale_temporaries(options.output);
         log::info("job " + job->where + ": " + job->output);
-        GenerateResult g = generate(model, options);
+        GenerateOptions with_progress = options;
+        with_progress.on_frames = [&](int64_t done, int64_t total) {
+          label(" | " + job->output + ": " + std::to_string(done) + "/" + std::to_string(total) + " frames");
+        };
+        GenerateResult g = generate(model, with_progress);
         r.status = "done";
         r.frames = g.frames;
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -226,11 +258,8 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
                         to_json(r).dump(2) + "\n");
     }
     report.jobs.push_back(r);
-    if (bar) {
-      bar->set_label("batch (" + std::to_string(report.count("done") + report.count("skipped")) + " ok, " +
-                     std::to_string(report.count("failed")) + " failed)");
-      bar->advance();
-    }
+    label("");
+    if (bar) bar->advance();
   }
   if (bar) bar->finish();
   return report;

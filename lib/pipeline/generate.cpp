@@ -199,6 +199,7 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
     for (int64_t f = 0; f < n; ++f) writer.write_frame(rgb[f].data_ptr<uint8_t>());
     timer.add("encode", t0);
     if (bar) bar->advance(n);
+    if (o.on_frames) o.on_frames(first + n, result.frames);
   }
   throw_if_interrupted();
   t0 = Clock::now();

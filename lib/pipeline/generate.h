@@ -30,6 +30,8 @@ struct GenerateOptions {
   int64_t chunk_frames = 0; // 0: the model's default
   double max_audio_seconds = 3600.0;
   bool progress = true;     // draw a progress bar (only when stderr is a terminal)
+  // Called after each chunk with (frames done, frames in the clip): for embedders and batch.
+  std::function<void(int64_t, int64_t)> on_frames;
 };
 
 struct GenerateResult {

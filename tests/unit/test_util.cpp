@@ -74,6 +74,23 @@ double max_relative_error(const at::Tensor& actual, const at::Tensor& expected) 
   return ((a - e).abs().max() / e.abs().max().clamp_min(1e-30)).item<double>();
 }
 
+int start_thg(const std::vector<std::string>& args) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    std::vector<std::string> all{THG_BINARY};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(THG_BINARY, argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
 ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms) {
   ScratchDir capture;
   const auto out_path = capture / "stdout", err_path = capture / "stderr";

@@ -34,6 +34,9 @@ struct ProcessResult {
 // Runs the thg binary with `args`. When interrupt_after_ms >= 0, sends SIGINT after that delay.
 ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms = -1);
 
+// Starts the thg binary in the background (stdout/stderr to /dev/null); returns its pid.
+int start_thg(const std::vector<std::string>& args);
+
 // The build-time output of the Python references (tests/reference/*.py) named `name`, or an empty
 // path when the build has no reference Python (the caller skips).
 std::filesystem::path reference_data(const std::string& name);
