@@ -1,5 +1,6 @@
 // thg: the command-line front end. It parses flags, calls the library, prints progress and errors;
 // everything else lives in lib/.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <map>
@@ -48,6 +49,9 @@ int main(int argc, char** argv) {
                       : global.verbose ? thg::log::Level::Info
                                        : thg::log::Level::Warn);
   thg::install_interrupt_handlers();
+  // A file size limit (ulimit -f) must surface as a write error (EFBIG) that THG reports and cleans
+  // up after, not as SIGXFSZ killing the process with a partial temporary file left behind.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     for (auto& [sub, handler] : handlers)
       if (sub->parsed()) return handler();

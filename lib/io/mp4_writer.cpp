@@ -40,6 +40,12 @@ struct Mp4Writer::State {
   [[noreturn]] void fail(const std::string& what, int rc) {
     throw Error::failure(path, what + " (" + ff::error_string(rc) + ")");
   }
+  [[noreturn]] void fail_write(int rc) {
+    if (rc == AVERROR(ENOSPC) || rc == AVERROR(EFBIG) || rc == AVERROR(EDQUOT))
+      throw Error::failure(path, "cannot write the video: the disk is full or a file size limit was reached (" +
+                                     ff::error_string(rc) + ")");
+    fail("cannot write to the output file", rc);
+  }
 
   void drain(AVCodecContext* enc, AVStream* stream) {
     while (true) {
@@ -49,7 +55,7 @@ struct Mp4Writer::State {
       av_packet_rescale_ts(packet.get(), enc->time_base, stream->time_base);
       packet->stream_index = stream->index;
       rc = av_interleaved_write_frame(out.get(), packet.get());
-      if (rc < 0) fail("cannot write to the output file", rc);
+      if (rc < 0) fail_write(rc);
     }
   }
 
@@ -209,9 +215,11 @@ void Mp4Writer::finish() {
     s.drain(s.aenc.get(), s.astream);
   }
   rc = av_write_trailer(s.out.get());
-  if (rc < 0) s.fail("cannot finish the MP4 file", rc);
+  if (rc < 0) s.fail_write(rc);
+  // Buffered bytes reach the file only here: a write error of the final flush must be reported.
+  if (s.out->pb->error < 0) s.fail_write(s.out->pb->error);
   rc = avio_closep(&s.out->pb);
-  if (rc < 0) s.fail("cannot close the output file", rc);
+  if (rc < 0) s.fail_write(rc);
   s.file.commit();
   s.finished = true;
 }

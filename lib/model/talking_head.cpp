@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/memory.h"
 #include "io/safetensors.h"
 #include "model/weights.h"
 
@@ -40,7 +41,14 @@ std::unique_ptr<TalkingHeadModel> TalkingHeadModel::load(const std::filesystem::
   if (format->second != kFormat)
     throw Error::input(weights.string(), "unsupported model format '" + format->second + "' (expected " + kFormat + ")");
   ModelConfig config = parse_model_config(config_text->second, weights.string() + " (embedded config)");
+  // Parameters are allocated uninitialised (address space only) and checked before any copy; a
+  // model that cannot fit in memory is refused here rather than killed by the OOM killer later.
   auto model = std::make_unique<TalkingHeadModel>(config);
+  int64_t bytes = 0;
+  for (auto& [name, t] : model->named_parameters()) bytes += t->numel() * static_cast<int64_t>(t->element_size());
+  if (auto available = available_memory_bytes(); available && bytes > *available)
+    throw Error::input(weights.string(), "the model needs " + std::to_string(bytes >> 20) + " MB of memory, only " +
+                                             std::to_string(*available >> 20) + " MB are available");
   load_parameters(model->vae, file, "vae.");
   load_parameters(model->unet, file, "unet.");
   load_parameters(model->audio_encoder, file, "audio_encoder.");

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,7 +92,7 @@ int start_thg(const std::vector<std::string>& args) {
   return pid;
 }
 
-ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms) {
+ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms, int signal, long file_size_limit) {
   ScratchDir capture;
   const auto out_path = capture / "stdout", err_path = capture / "stderr";
   pid_t pid = ::fork();
@@ -100,6 +101,10 @@ ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(out, 1);
     ::dup2(err, 2);
+    if (file_size_limit > 0) {
+      struct rlimit limit {static_cast<rlim_t>(file_size_limit), static_cast<rlim_t>(file_size_limit)};
+      ::setrlimit(RLIMIT_FSIZE, &limit);
+    }
     std::vector<std::string> all{THG_BINARY};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -110,7 +115,7 @@ ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_
   }
   if (interrupt_after_ms >= 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(interrupt_after_ms));
-    ::kill(pid, SIGINT);
+    ::kill(pid, signal);
   }
   int status = 0;
   ::waitpid(pid, &status, 0);

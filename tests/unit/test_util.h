@@ -31,8 +31,10 @@ struct ProcessResult {
   std::string out, err;
 };
 
-// Runs the thg binary with `args`. When interrupt_after_ms >= 0, sends SIGINT after that delay.
-ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms = -1);
+// Runs the thg binary with `args`. When interrupt_after_ms >= 0, sends `signal` after that delay.
+// file_size_limit > 0 sets RLIMIT_FSIZE in the child (a "disk full" for files it writes).
+ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms = -1, int signal = 2,
+                      long file_size_limit = 0);
 
 // Starts the thg binary in the background (stdout/stderr to /dev/null); returns its pid.
 int start_thg(const std::vector<std::string>& args);

@@ -1,0 +1,123 @@
+// Fault injection: disk full, SIGTERM / SIGINT during generate and batch, absurd YAML nesting, and
+// weights that would not fit in memory. Each must end with a clear message, the documented exit
+// status, and no partial output.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "io/probe.h"
+#include "io/safetensors.h"
+#include "model/talking_head.h"
+#include "pipeline/manifest.h"
+#include "test_util.h"
+
+namespace thg {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Faults : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    models_ = new test::ScratchDir();
+    auto m = model::TalkingHeadModel::random(model::load_model_config(test::source_root() / "configs/tiny.yaml"), 2);
+    m->save(*models_ / "tiny.safetensors", at::kHalf);
+  }
+  static void TearDownTestSuite() { delete models_; }
+  static std::string weights() { return (*models_ / "tiny.safetensors").string(); }
+  static test::ScratchDir* models_;
+};
+test::ScratchDir* Faults::models_ = nullptr;
+
+TEST_F(Faults, DiskFullDuringGenerate) {
+  test::ScratchDir dir;
+  const std::string out = (dir / "full.mp4").string();
+  // 16 KB: the header fits, the video does not.
+  auto r = test::run_thg({"generate", "-p", test::data("media/rgb8.png"), "-a", test::data("media/speech_2s.m4a"), "-o",
+                          out, "--weights", weights(), "--steps", "1", "--crf", "0"},
+                         -1, SIGINT, 16 * 1024);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("disk is full or a file size limit was reached"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("full.mp4"), std::string::npos) << r.err;
+  EXPECT_TRUE(dir.entries().empty()) << "no partial or temporary file may remain";
+}
+
+TEST_F(Faults, SigtermDuringGenerateLeavesNothing) {
+  test::ScratchDir dir;
+  auto r = test::run_thg({"generate", "-p", test::data("media/rgb8.png"), "-a",
+                          (test::source_root() / "examples/speech.wav").string(), "-o", (dir / "t.mp4").string(),
+                          "--weights", weights(), "--steps", "400"},
+                         2000, SIGTERM);
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST_F(Faults, SigintDuringBatchStopsCleanlyAndResumes) {
+  test::ScratchDir dir;
+  fs::copy(test::data("media/rgb8.png"), dir / "face.png");
+  fs::copy(test::data("media/audio.m4a"), dir / "short.m4a");
+  std::string jsonl;
+  for (int i = 0; i < 6; ++i)
+    jsonl += R"({"portrait": "face.png", "audio": "short.m4a", "steps": 8, "output": "v)" + std::to_string(i) + ".mp4\"}\n";
+  test::write_file(dir / "jobs.jsonl", jsonl);
+  const std::vector<std::string> args{"batch", (dir / "jobs.jsonl").string(), "-d", (dir / "out").string(),
+                                      "--weights", weights()};
+  // SIGINT as soon as the first output is published: the next job is then under way.
+  const int pid = test::start_thg(args);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!fs::exists(dir / "out" / "v0.mp4") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 130);
+  int complete = 0;
+  for (const auto& e : fs::directory_iterator(dir / "out")) {
+    const std::string name = e.path().filename().string();
+    if (name[0] == '.' || name.rfind("report", 0) == 0) continue;
+    EXPECT_EQ(io::probe_media(e.path()).video_frames, 13) << name;
+    ++complete;
+  }
+  EXPECT_LT(complete, 6);
+  auto r = test::run_thg(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto report = nlohmann::json::parse(std::ifstream(dir / "out" / "report.json"));
+  EXPECT_EQ(report["skipped"].get<int>(), complete);
+  EXPECT_EQ(report["done"].get<int>(), 6 - complete);
+}
+
+TEST(Limits, DeeplyNestedYamlIsACleanError) {
+  const std::string deep = "image_size: " + std::string(50000, '[') + "1" + std::string(50000, ']') + "\n";
+  test::expect_input_error([&] { model::parse_model_config(deep, "deep.yaml"); }, "deep.yaml", "not valid YAML");
+  std::string block;
+  for (int i = 0; i < 3000; ++i) block += std::string(static_cast<size_t>(i), ' ') + "k:\n";
+  test::expect_input_error([&] { model::parse_model_config(block, "block.yaml"); }, "block.yaml", "");
+  test::ScratchDir dir;
+  test::write_file(dir / "jobs.yaml", "jobs: " + std::string(50000, '[') + std::string(50000, ']') + "\n");
+  test::expect_input_error([&] { pipeline::load_manifest(dir / "jobs.yaml"); }, (dir / "jobs.yaml").string(), "");
+}
+
+TEST(Limits, WeightsThatCannotFitInMemoryAreRefused) {
+  // A valid-looking model file whose config describes a UNet of hundreds of GB.
+  model::ModelConfig c = model::load_model_config(test::source_root() / "configs/tiny.yaml");
+  c.unet.block_out_channels = {16384, 16384};
+  c.unet.attention_head_dim = {64};
+  test::ScratchDir dir;
+  io::write_safetensors(dir / "bomb.safetensors", {{"unet.conv_in.weight", at::zeros({1})}},
+                        {{"thg.format", "thg-model-1"}, {"thg.config", model::to_yaml(c)}});
+  test::expect_input_error([&] { model::TalkingHeadModel::load(dir / "bomb.safetensors"); },
+                           (dir / "bomb.safetensors").string(), "MB of memory");
+}
+
+}  // namespace
+}  // namespace thg
