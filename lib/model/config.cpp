@@ -37,7 +37,8 @@ class Section {
   void finish() {
     if (!node_) return;
     for (const auto& kv : node_) {
-      const std::string key = kv.first.as<std::string>();
+      if (!kv.first.IsScalar()) fail("keys must be plain names");
+      const std::string key = kv.first.Scalar();
       if (!seen_.count(key)) fail("unknown key '" + key + "'");
     }
   }
@@ -195,6 +196,10 @@ void ModelConfig::validate() const {
   vae.validate();
   unet.validate();
   scheduler.validate();
+  if (audio.heads < 1 || audio.dim < 1 || audio.dim > 8192 || audio.layers > 64 || audio.context_frames > 64 ||
+      audio.mel.n_mels > 512 || audio.mel.n_fft > 8192 || reference.dim < 1 || reference.dim > 8192 ||
+      reference.patch_size > 64 || image_size > 4096)
+    throw Error::input("", "config: audio heads/dim/layers/context, reference dim/patch or image_size out of range");
   const int64_t granularity = size_granularity();
   if (image_size < 32 || image_size % granularity != 0)
     throw Error::input("", "config: image_size must be >= 32 and a multiple of " + std::to_string(granularity));
@@ -228,9 +233,15 @@ ModelConfig parse_model_config(const std::string& yaml, const std::string& sourc
   ModelConfig c;
   Section top(root, "", source);
   if (!root || !root.IsMap()) top.fail("the document must be a mapping");
-  Reader reader{top};
-  visit_config(reader, c);
-  top.finish();
+  // Any yaml-cpp exception past parsing (odd node kinds the checks above did not foresee) is the
+  // document's fault: report it, never let it escape (found by fuzz/fuzz_model_config).
+  try {
+    Reader reader{top};
+    visit_config(reader, c);
+    top.finish();
+  } catch (const YAML::Exception& e) {
+    throw Error::input(source, "invalid config (line " + std::to_string(e.mark.line + 1) + ": " + e.msg + ")");
+  }
   try {
     c.validate();
   } catch (const Error& e) {

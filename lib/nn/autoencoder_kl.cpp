@@ -11,7 +11,15 @@ constexpr double kVaeEps = 1e-6;
 }
 
 void AutoencoderConfig::validate() const {
-  if (block_out_channels.empty()) throw Error::input("", "vae: block_out_channels is empty");
+  // Positivity before any division, and bounds that keep a hostile config from describing an
+  // absurd allocation or overflowing a shift (found by fuzz/fuzz_model_config).
+  if (block_out_channels.empty() || block_out_channels.size() > 8)
+    throw Error::input("", "vae: block_out_channels needs 1 to 8 entries");
+  if (norm_num_groups < 1 || norm_num_groups > 1024) throw Error::input("", "vae: norm_num_groups must be 1..1024");
+  for (int64_t c : block_out_channels)
+    if (c > 8192) throw Error::input("", "vae: block_out_channels above 8192 are not supported");
+  if (latent_channels > 1024 || layers_per_block > 16 || in_channels > 64 || out_channels > 64)
+    throw Error::input("", "vae: latent_channels <= 1024, layers_per_block <= 16, in/out channels <= 64");
   for (int64_t c : block_out_channels)
     if (c <= 0 || c % norm_num_groups != 0)
       throw Error::input("", "vae: block_out_channels must be positive multiples of norm_num_groups");

@@ -16,8 +16,18 @@ bool is_cross(const std::string& type) { return type.rfind("CrossAttn", 0) == 0;
 }  // namespace
 
 void UNetConfig::validate() const {
+  // Positivity before any division and bounds against absurd sizes (found by fuzzing).
   const size_t n = block_out_channels.size();
-  if (n == 0) throw Error::input("", "unet: block_out_channels is empty");
+  if (n == 0 || n > 8) throw Error::input("", "unet: block_out_channels needs 1 to 8 entries");
+  if (norm_num_groups < 1 || norm_num_groups > 1024) throw Error::input("", "unet: norm_num_groups must be 1..1024");
+  for (int64_t h : attention_head_dim)
+    if (h < 1 || h > 1024) throw Error::input("", "unet: attention_head_dim entries must be 1..1024");
+  for (int64_t c : block_out_channels)
+    if (c > 8192) throw Error::input("", "unet: block_out_channels above 8192 are not supported");
+  if (layers_per_block > 16 || transformer_layers_per_block < 1 || transformer_layers_per_block > 16 ||
+      in_channels > 1024 || out_channels > 1024 || cross_attention_dim > 8192 || audio_cross_attention_dim > 8192 ||
+      temporal_max_frames > 4096)
+    throw Error::input("", "unet: a size is out of the supported range");
   if (down_block_types.size() != n || up_block_types.size() != n)
     throw Error::input("", "unet: down_block_types and up_block_types need one entry per block_out_channels");
   if (attention_head_dim.size() != 1 && attention_head_dim.size() != n)

@@ -40,7 +40,7 @@ std::string read_all(const fs::path& path) {
 }
 
 // --- YAML: a mapping with optional `defaults:` and a `jobs:` list of mappings.
-std::vector<RawRow> yaml_rows(const std::string& text, const fs::path& path) {
+std::vector<RawRow> yaml_rows_unchecked(const std::string& text, const fs::path& path) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -50,26 +50,26 @@ std::vector<RawRow> yaml_rows(const std::string& text, const fs::path& path) {
   if (!root.IsMap() || !root["jobs"] || !root["jobs"].IsSequence())
     throw Error::input(path.string(), "a YAML manifest needs a `jobs:` list (and optionally `defaults:`)");
   for (const auto& kv : root)
-    if (kv.first.as<std::string>() != "jobs" && kv.first.as<std::string>() != "defaults")
-      throw Error::input(path.string(), "unknown top-level key '" + kv.first.as<std::string>() + "'");
-  auto scalars = [&](const YAML::Node& node, const std::string& where, Row& out) {
+    if (!kv.first.IsScalar() || (kv.first.Scalar() != "jobs" && kv.first.Scalar() != "defaults"))
+      throw Error::input(path.string(), "unknown top-level key (only `defaults:` and `jobs:`)");
+  // A job is a mapping of plain names to single values; anything else is that row's problem.
+  auto scalars = [](const YAML::Node& node, Row& out) {
     if (!node.IsMap()) return false;
     for (const auto& kv : node) {
-      if (!kv.second.IsScalar()) return false;
-      out[normalise_key(kv.first.as<std::string>())] = kv.second.as<std::string>();
+      if (!kv.first.IsScalar() || !kv.second.IsScalar()) return false;
+      out[normalise_key(kv.first.Scalar())] = kv.second.Scalar();
     }
-    (void)where;
     return true;
   };
   Row defaults;
-  if (root["defaults"] && !scalars(root["defaults"], "defaults", defaults))
+  if (root["defaults"] && !scalars(root["defaults"], defaults))
     throw Error::input(path.string(), "`defaults:` must map option names to single values");
   std::vector<RawRow> rows;
   for (size_t i = 0; i < root["jobs"].size(); ++i) {
     RawRow row{"jobs[" + std::to_string(i) + "] (line " + std::to_string(root["jobs"][i].Mark().line + 1) + ")",
                defaults};
     Row own;
-    if (!scalars(root["jobs"][i], row.where, own)) {
+    if (!scalars(root["jobs"][i], own)) {
       row.fields = {{"__invalid__", "a job must map option names to single values"}};
     } else {
       for (auto& [k, v] : own) row.fields[k] = v;
@@ -77,6 +77,14 @@ std::vector<RawRow> yaml_rows(const std::string& text, const fs::path& path) {
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+std::vector<RawRow> yaml_rows(const std::string& text, const fs::path& path) {
+  try {
+    return yaml_rows_unchecked(text, path);
+  } catch (const YAML::Exception& e) {  // node kinds the checks did not foresee: the file's fault
+    throw Error::input(path.string(), "invalid manifest (line " + std::to_string(e.mark.line + 1) + ": " + e.msg + ")");
+  }
 }
 
 // --- JSONL: one JSON object per non-empty line.
@@ -256,18 +264,27 @@ std::string JobOptions::canonical() const {
 }
 
 Manifest load_manifest(const fs::path& path) {
-  const std::string text = read_all(path);
   std::string ext = path.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  std::vector<RawRow> rows;
-  if (ext == ".yaml" || ext == ".yml") rows = yaml_rows(text, path);
-  else if (ext == ".jsonl" || ext == ".ndjson") rows = jsonl_rows(text);
-  else if (ext == ".csv") rows = csv_rows(text, path);
+  std::string format;
+  if (ext == ".yaml" || ext == ".yml") format = "yaml";
+  else if (ext == ".jsonl" || ext == ".ndjson") format = "jsonl";
+  else if (ext == ".csv") format = "csv";
   else throw Error::input(path.string(), "unknown manifest format (use .yaml, .jsonl or .csv)");
-  if (rows.empty()) throw Error::input(path.string(), "the manifest has no jobs");
-  Manifest m;
-  m.path = path;
   const fs::path base = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  return parse_manifest(read_all(path), format, base, path);
+}
+
+Manifest parse_manifest(const std::string& text, const std::string& format, const fs::path& base,
+                        const fs::path& name) {
+  std::vector<RawRow> rows;
+  if (format == "yaml") rows = yaml_rows(text, name);
+  else if (format == "jsonl") rows = jsonl_rows(text);
+  else if (format == "csv") rows = csv_rows(text, name);
+  else throw Error::input(name.string(), "unknown manifest format '" + format + "'");
+  if (rows.empty()) throw Error::input(name.string(), "the manifest has no jobs");
+  Manifest m;
+  m.path = name;
   for (size_t i = 0; i < rows.size(); ++i) m.jobs.push_back(parse_job(i, std::move(rows[i]), base));
   return m;
 }

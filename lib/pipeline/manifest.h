@@ -40,6 +40,11 @@ struct Manifest {
 // bad row only gets problems (the other rows still run).
 Manifest load_manifest(const std::filesystem::path& path);
 
+// The same from text: `format` is "yaml", "jsonl" or "csv"; relative paths resolve against
+// `base`; `name` names the manifest in messages (the fuzzing entry point).
+Manifest parse_manifest(const std::string& text, const std::string& format, const std::filesystem::path& base,
+                        const std::filesystem::path& name);
+
 // Checks the output path of every job against `output_dir` (relative, no "..", inside the folder
 // after resolving symlinks, .mp4, no two jobs with the same output) and adds problems.
 void check_outputs(Manifest& manifest, const std::filesystem::path& output_dir);

@@ -7,7 +7,8 @@
 namespace thg::sched {
 
 void ScheduleConfig::validate() const {
-  if (num_train_timesteps < 2) throw Error::input("", "scheduler: num_train_timesteps must be at least 2");
+  if (num_train_timesteps < 2 || num_train_timesteps > 100000)
+    throw Error::input("", "scheduler: num_train_timesteps must be 2..100000");
   if (beta_schedule != "linear" && beta_schedule != "scaled_linear" && beta_schedule != "squaredcos_cap_v2")
     throw Error::input("", "scheduler: unknown beta_schedule '" + beta_schedule +
                                "' (valid: linear, scaled_linear, squaredcos_cap_v2)");

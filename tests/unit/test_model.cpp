@@ -42,6 +42,9 @@ TEST(ModelConfig, RejectsTyposWrongTypesAndInconsistency) {
   expect_config_error("unet: {in_channels: 4}\n", "unet.in_channels must be 2 x");
   expect_config_error("{{{", "not valid YAML");
   expect_config_error("- 1\n- 2\n", "mapping");
+  // Found by fuzz/fuzz_model_config: a complex key made yaml-cpp throw past every check.
+  expect_config_error(test::read_file(test::source_root() / "fuzz/corpus/model_config/regression-complex-key.yaml"),
+                      "keys must be plain names");
 }
 
 TEST(Model, UsesDiffusersParameterNames) {
