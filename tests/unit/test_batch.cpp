@@ -222,7 +222,9 @@ TEST_F(Batch, KillDashNineThenResume) {
     const std::string out = j["output"];
     EXPECT_EQ(j["status"], before.count(out) ? "skipped" : "done") << out;
     EXPECT_EQ(io::probe_media(dir_ / "out" / out).video_frames, 50) << out;
-    if (before.count(out)) EXPECT_EQ(test::read_file(dir_ / "out" / out), before[out]) << out << " was rewritten";
+    if (before.count(out)) {
+      EXPECT_EQ(test::read_file(dir_ / "out" / out), before[out]) << out << " was rewritten";
+    }
   }
   for (const auto& e : fs::directory_iterator(dir_ / "out"))
     EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << "stale temporary left";
