@@ -2,6 +2,8 @@
 // the right signal (a 440 Hz sine of amplitude 1/8, 0.5 s) and resamples to 16 kHz mono.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <cmath>
 
 #include "core/error.h"
@@ -92,6 +94,19 @@ TEST(Audio, RejectsBadInputs) {
   expect_bad_audio(test::data("media/video_no_audio.mp4"), "has no audio stream");
   expect_bad_audio(test::data("media/rgb8.png"), "has no audio stream");
   expect_bad_audio(test::data("media/s16_16k_mono.wav"), "limit", io::AudioLimits{0.1});
+}
+
+TEST(Audio, HeaderSizeBombIsRefusedWithoutAllocatingIt) {
+  // Found by fuzz/fuzz_audio: a 4 KB WAV whose LIST chunk claims ~1.6 GB. FFmpeg would allocate it;
+  // THG caps FFmpeg's allocations, so opening it fails cleanly instead. (Peak RSS is a meaningful
+  // check under ASan, which touches what it allocates; scripts/sanitize.sh runs this test.)
+  const auto path = test::source_root() / "fuzz/corpus/audio/regression-huge-list-chunk.wav";
+  struct rusage before {};
+  getrusage(RUSAGE_SELF, &before);
+  expect_bad_audio(path, "not a readable media file");
+  struct rusage after {};
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 200 * 1024) << "peak RSS grew by more than 200 MB";
 }
 
 TEST(Audio, RejectsTruncatedFiles) {
