@@ -267,4 +267,22 @@ std::string to_yaml(const ModelConfig& config) {
   return std::string(out.c_str()) + "\n";
 }
 
+std::string to_yaml(const nn::UNetConfig& config) {
+  nn::UNetConfig c = config;
+  Writer writer{YAML::Node(YAML::NodeType::Map)};
+  unet_fields(writer, c);
+  YAML::Emitter out;
+  out << writer.node;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string to_yaml(const nn::AutoencoderConfig& config) {
+  nn::AutoencoderConfig c = config;
+  Writer writer{YAML::Node(YAML::NodeType::Map)};
+  vae_fields(writer, c);
+  YAML::Emitter out;
+  out << writer.node;
+  return std::string(out.c_str()) + "\n";
+}
+
 }  // namespace thg::model

@@ -60,5 +60,8 @@ struct ModelConfig {
 ModelConfig parse_model_config(const std::string& yaml, const std::string& source);
 ModelConfig load_model_config(const std::filesystem::path& path);
 std::string to_yaml(const ModelConfig& config);
+// One part's config alone (the same field lists as the full config's sections).
+std::string to_yaml(const nn::UNetConfig& config);
+std::string to_yaml(const nn::AutoencoderConfig& config);
 
 }  // namespace thg::model

@@ -5,10 +5,10 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <yaml-cpp/yaml.h>
 
 #include "core/error.h"
 #include "io/safetensors.h"
+#include "model/config.h"
 #include "model/weights.h"
 #include "nn/diffusers_config.h"
 
@@ -48,14 +48,6 @@ void add_part(nn::Module& module, const io::SafetensorsFile& file, const std::st
   }
 }
 
-std::string yaml_of(const std::map<std::string, YAML::Node>& fields) {
-  YAML::Node n;
-  for (const auto& [k, v] : fields) n[k] = v;
-  YAML::Emitter e;
-  e << n;
-  return e.c_str();
-}
-
 }  // namespace
 
 DiffusersImportResult import_diffusers(const DiffusersImport& o) {
@@ -71,20 +63,7 @@ DiffusersImportResult import_diffusers(const DiffusersImport& o) {
     io::SafetensorsFile file = io::SafetensorsFile::open(weights_in(o.unet_dir));
     nn::UNet2DConditionModel unet(c);
     add_part(unet, file, "unet.", dtype, tensors, result);
-    metadata["thg.unet_config"] = yaml_of({{"in_channels", YAML::Node(c.in_channels)},
-                                           {"out_channels", YAML::Node(c.out_channels)},
-                                           {"block_out_channels", YAML::Node(c.block_out_channels)},
-                                           {"down_block_types", YAML::Node(c.down_block_types)},
-                                           {"up_block_types", YAML::Node(c.up_block_types)},
-                                           {"layers_per_block", YAML::Node(c.layers_per_block)},
-                                           {"norm_num_groups", YAML::Node(c.norm_num_groups)},
-                                           {"norm_eps", YAML::Node(c.norm_eps)},
-                                           {"cross_attention_dim", YAML::Node(c.cross_attention_dim)},
-                                           {"attention_head_dim", YAML::Node(c.attention_head_dim)},
-                                           {"transformer_layers_per_block", YAML::Node(c.transformer_layers_per_block)},
-                                           {"use_linear_projection", YAML::Node(c.use_linear_projection)},
-                                           {"flip_sin_to_cos", YAML::Node(c.flip_sin_to_cos)},
-                                           {"freq_shift", YAML::Node(c.freq_shift)}});
+    metadata["thg.unet_config"] = to_yaml(c);
   }
   if (!o.vae_dir.empty()) {
     const auto config_path = o.vae_dir / "config.json";
@@ -92,13 +71,7 @@ DiffusersImportResult import_diffusers(const DiffusersImport& o) {
     io::SafetensorsFile file = io::SafetensorsFile::open(weights_in(o.vae_dir));
     nn::AutoencoderKL vae(c);
     add_part(vae, file, "vae.", dtype, tensors, result);
-    metadata["thg.vae_config"] = yaml_of({{"in_channels", YAML::Node(c.in_channels)},
-                                          {"out_channels", YAML::Node(c.out_channels)},
-                                          {"latent_channels", YAML::Node(c.latent_channels)},
-                                          {"block_out_channels", YAML::Node(c.block_out_channels)},
-                                          {"layers_per_block", YAML::Node(c.layers_per_block)},
-                                          {"norm_num_groups", YAML::Node(c.norm_num_groups)},
-                                          {"scaling_factor", YAML::Node(c.scaling_factor)}});
+    metadata["thg.vae_config"] = to_yaml(c);
   }
   io::write_safetensors(o.output, tensors, metadata);
   return result;

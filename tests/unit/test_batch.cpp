@@ -22,12 +22,6 @@ namespace fs = std::filesystem;
 
 class Batch : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    models_ = new test::ScratchDir();
-    auto m = model::TalkingHeadModel::random(model::load_model_config(test::source_root() / "configs/tiny.yaml"), 9);
-    m->save(*models_ / "tiny.safetensors", at::kHalf);
-  }
-  static void TearDownTestSuite() { delete models_; }
 
   // A folder with inputs next to the manifest (relative paths resolve against it).
   void SetUp() override {
@@ -40,7 +34,7 @@ class Batch : public ::testing::Test {
   std::vector<std::string> batch_args(const std::string& manifest, const std::string& out,
                                       std::vector<std::string> extra = {}) {
     std::vector<std::string> a{"batch", (dir_ / manifest).string(), "--output-dir", (dir_ / out).string(),
-                               "--weights", (*models_ / "tiny.safetensors").string(), "--device", "cpu",
+                               "--weights", test::tiny_model_file().string(), "--device", "cpu",
                                "--steps", "1"};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
@@ -54,9 +48,7 @@ class Batch : public ::testing::Test {
   }
 
   test::ScratchDir dir_;
-  static test::ScratchDir* models_;
 };
-test::ScratchDir* Batch::models_ = nullptr;
 
 TEST_F(Batch, BadRowsAreRecordedAndTheOthersRun) {
   test::write_file(dir_ / "jobs.yaml", R"(defaults:

@@ -17,14 +17,7 @@ namespace {
 
 class Cli : public ::testing::Test {
  protected:
-  // A tiny random model saved once: no random-init warning, fast generation.
-  static void SetUpTestSuite() {
-    models_ = new test::ScratchDir();
-    auto m = model::TalkingHeadModel::random(model::load_model_config(test::source_root() / "configs/tiny.yaml"), 3);
-    m->save(*models_ / "tiny.safetensors", at::kHalf);
-  }
-  static void TearDownTestSuite() { delete models_; }
-  static std::string weights() { return (*models_ / "tiny.safetensors").string(); }
+  static std::string weights() { return test::tiny_model_file().string(); }
 
   std::vector<std::string> generate_args(const std::string& portrait, const std::string& audio,
                                          const std::string& output) {
@@ -44,9 +37,7 @@ class Cli : public ::testing::Test {
     EXPECT_EQ(after, entries_before) << "nothing may be left behind";
   }
 
-  static test::ScratchDir* models_;
 };
-test::ScratchDir* Cli::models_ = nullptr;
 
 TEST_F(Cli, VersionAndHelp) {
   auto r = test::run_thg({"--version"});

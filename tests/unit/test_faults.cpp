@@ -26,16 +26,8 @@ namespace fs = std::filesystem;
 
 class Faults : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    models_ = new test::ScratchDir();
-    auto m = model::TalkingHeadModel::random(model::load_model_config(test::source_root() / "configs/tiny.yaml"), 2);
-    m->save(*models_ / "tiny.safetensors", at::kHalf);
-  }
-  static void TearDownTestSuite() { delete models_; }
-  static std::string weights() { return (*models_ / "tiny.safetensors").string(); }
-  static test::ScratchDir* models_;
+  static std::string weights() { return test::tiny_model_file().string(); }
 };
-test::ScratchDir* Faults::models_ = nullptr;
 
 TEST_F(Faults, DiskFullDuringGenerate) {
   test::ScratchDir dir;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "model/talking_head.h"
 
 namespace thg::test {
 
@@ -75,21 +76,38 @@ double max_relative_error(const at::Tensor& actual, const at::Tensor& expected) 
   return ((a - e).abs().max() / e.abs().max().clamp_min(1e-30)).item<double>();
 }
 
+namespace {
+// In a forked child: replaces the process with thg `args`.
+[[noreturn]] void exec_thg(const std::vector<std::string>& args) {
+  std::vector<std::string> all{THG_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(THG_BINARY, argv.data());
+  ::_exit(127);
+}
+}  // namespace
+
 int start_thg(const std::vector<std::string>& args) {
   pid_t pid = ::fork();
   if (pid == 0) {
     int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, 1);
     ::dup2(null, 2);
-    std::vector<std::string> all{THG_BINARY};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(THG_BINARY, argv.data());
-    ::_exit(127);
+    exec_thg(args);
   }
   return pid;
+}
+
+const std::filesystem::path& tiny_model_file() {
+  static ScratchDir dir;
+  static const std::filesystem::path path = [] {
+    auto m = model::TalkingHeadModel::random(model::load_model_config(source_root() / "configs/tiny.yaml"), 3);
+    m->save(dir / "tiny.safetensors", at::kHalf);
+    return dir / "tiny.safetensors";
+  }();
+  return path;
 }
 
 ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms, int signal, long file_size_limit) {
@@ -105,13 +123,7 @@ ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_
       struct rlimit limit {static_cast<rlim_t>(file_size_limit), static_cast<rlim_t>(file_size_limit)};
       ::setrlimit(RLIMIT_FSIZE, &limit);
     }
-    std::vector<std::string> all{THG_BINARY};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(THG_BINARY, argv.data());
-    ::_exit(127);
+    exec_thg(args);
   }
   if (interrupt_after_ms >= 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(interrupt_after_ms));

@@ -46,6 +46,9 @@ std::filesystem::path reference_data(const std::string& name);
 // max |a - b| / max |b|: the relative error the parity tests bound.
 double max_relative_error(const at::Tensor& actual, const at::Tensor& expected);
 
+// A tiny random model (configs/tiny.yaml, fp16) saved once per test process, for CLI tests.
+const std::filesystem::path& tiny_model_file();
+
 void write_file(const std::filesystem::path& path, const std::string& bytes);
 
 // Expects `call` to throw a thg::Error of kind BadInput that names `file` and whose message
