@@ -5,6 +5,8 @@
 #include <exception>
 #include <map>
 
+#include <c10/util/Exception.h>
+
 #include "commands.h"
 #include "core/cancel.h"
 #include "core/error.h"
@@ -59,8 +61,14 @@ int main(int argc, char** argv) {
   } catch (const thg::Error& e) {
     std::fprintf(stderr, "thg: error: %s\n", e.what());
     return e.exit_code();
+  } catch (const c10::OutOfMemoryError&) {
+    // CUDA allocation failure: say what to lower rather than print the allocator's report.
+    std::fprintf(stderr,
+                 "thg: error: out of GPU memory: lower --chunk-frames or --size, use --dtype float16, or fewer "
+                 "guidance branches (--guidance-ref 1 / --guidance-audio 1)\n");
+    return 1;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "thg: error: out of memory (try a smaller --size or --chunk-frames)\n");
+    std::fprintf(stderr, "thg: error: out of memory (lower --chunk-frames or --size)\n");
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "thg: error: %s\n", e.what());
