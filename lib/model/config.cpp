@@ -258,31 +258,29 @@ ModelConfig load_model_config(const std::filesystem::path& path) {
   return parse_model_config(text.str(), path.string());
 }
 
-std::string to_yaml(const ModelConfig& config) {
-  ModelConfig c = config;  // the visitor takes mutable references (it also serves the reader)
+namespace {
+// Writes `config` (copied: the visitors take mutable references, as they also serve the reader)
+// through `fields`.
+template <class Config, class Fields>
+std::string emit_yaml(Config config, Fields fields) {
   Writer writer{YAML::Node(YAML::NodeType::Map)};
-  visit_config(writer, c);
+  fields(writer, config);
   YAML::Emitter out;
   out << writer.node;
   return std::string(out.c_str()) + "\n";
+}
+}  // namespace
+
+std::string to_yaml(const ModelConfig& config) {
+  return emit_yaml(config, [](auto& w, auto& c) { visit_config(w, c); });
 }
 
 std::string to_yaml(const nn::UNetConfig& config) {
-  nn::UNetConfig c = config;
-  Writer writer{YAML::Node(YAML::NodeType::Map)};
-  unet_fields(writer, c);
-  YAML::Emitter out;
-  out << writer.node;
-  return std::string(out.c_str()) + "\n";
+  return emit_yaml(config, [](auto& w, auto& c) { unet_fields(w, c); });
 }
 
 std::string to_yaml(const nn::AutoencoderConfig& config) {
-  nn::AutoencoderConfig c = config;
-  Writer writer{YAML::Node(YAML::NodeType::Map)};
-  vae_fields(writer, c);
-  YAML::Emitter out;
-  out << writer.node;
-  return std::string(out.c_str()) + "\n";
+  return emit_yaml(config, [](auto& w, auto& c) { vae_fields(w, c); });
 }
 
 }  // namespace thg::model
