@@ -28,4 +28,11 @@ c10::Device select_device(const std::string& name) {
   throw Error::input("", "--device " + name + ": not a valid device name (auto, cpu, cuda, cuda:N)");
 }
 
+c10::ScalarType parse_dtype(const std::string& name) {
+  if (name == "float32" || name == "fp32") return c10::kFloat;
+  if (name == "float16" || name == "fp16") return c10::kHalf;
+  if (name == "bfloat16" || name == "bf16") return c10::kBFloat16;
+  throw Error::input("", "unknown --dtype '" + name + "' (valid: float32, float16, bfloat16)");
+}
+
 }  // namespace thg

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "core/device.h"
 #include "core/error.h"
 #include "io/safetensors.h"
 #include "model/config.h"
@@ -22,13 +23,6 @@ std::string read_text(const std::filesystem::path& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-c10::ScalarType parse_dtype(const std::string& name) {
-  if (name == "float32") return at::kFloat;
-  if (name == "float16") return at::kHalf;
-  if (name == "bfloat16") return at::kBFloat16;
-  throw Error::input("", "unknown --dtype '" + name + "' (valid: float32, float16, bfloat16)");
 }
 
 std::filesystem::path weights_in(const std::filesystem::path& dir) {

@@ -8,15 +8,6 @@
 
 namespace thg::pipeline {
 
-namespace {
-c10::ScalarType parse_dtype(const std::string& name) {
-  if (name == "float32" || name == "fp32") return at::kFloat;
-  if (name == "float16" || name == "fp16") return at::kHalf;
-  if (name == "bfloat16" || name == "bf16") return at::kBFloat16;
-  throw Error::input("", "unknown --dtype '" + name + "' (valid: float32, float16, bfloat16)");
-}
-}  // namespace
-
 LoadedModel load_model(const ModelSource& source) {
   const c10::Device device = select_device(source.device);
   const c10::ScalarType dtype = parse_dtype(source.dtype);
