@@ -13,7 +13,7 @@ VENV="$THG_DEPS/venv"
 apt_packages=(
   build-essential cmake ninja-build ccache pkg-config python3-venv
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
-  libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libgtest-dev
+  libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libgtest-dev libespeak-ng-dev
 )
 missing=()
 for p in "${apt_packages[@]}"; do

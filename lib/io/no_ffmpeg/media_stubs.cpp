@@ -6,6 +6,8 @@
 #include "core/error.h"
 #include "io/audio.h"
 #include "io/image.h"
+#include "io/media_writers.h"
+#include "io/video_reader.h"
 #include "io/mp4_writer.h"
 #include "io/probe.h"
 
@@ -22,6 +24,9 @@ RgbaImage decode_image_rgba(const std::filesystem::path& path, const ImageLimits
 AudioBuffer decode_audio(const std::filesystem::path& path, const AudioLimits&) { no_ffmpeg(path); }
 AudioBuffer resample(const AudioBuffer&, int, int) { no_ffmpeg(""); }
 MediaInfo probe_media(const std::filesystem::path& path) { no_ffmpeg(path); }
+void write_png(const std::filesystem::path& path, const uint8_t*, int, int) { no_ffmpeg(path); }
+void write_wav(const std::filesystem::path& path, const AudioBuffer&) { no_ffmpeg(path); }
+at::Tensor read_video_frames(const std::filesystem::path& path, const VideoReadOptions&) { no_ffmpeg(path); }
 
 struct Mp4Writer::State {};
 Mp4Writer::Mp4Writer(std::filesystem::path output, const VideoSpec&, const AudioBuffer&) { no_ffmpeg(output); }
