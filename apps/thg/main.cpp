@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   handlers[generate] = thg::app::add_generate_command(*generate, global);
   auto* batch = app.add_subcommand("batch", "Many videos from a manifest: resumable, shardable, with a report");
   handlers[batch] = thg::app::add_batch_command(*batch, global);
+  auto* evaluate = app.add_subcommand("evaluate", "Score a model on a thg-synth held-out split against ground truth");
+  handlers[evaluate] = thg::app::add_evaluate_command(*evaluate, global);
   auto* bench = app.add_subcommand("bench", "Performance benchmarks (unet)");
   handlers[bench] = thg::app::add_bench_command(*bench);
   auto* convert = app.add_subcommand("convert", "Import diffusers UNet / VAE checkpoints into THG's format");

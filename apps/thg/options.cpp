@@ -24,6 +24,7 @@ void add_generation_options(CLI::App& app, pipeline::GenerateOptions& g) {
   app.add_option("--fps", g.fps, "Frames per second (default 25)")->check(CLI::Range(1, 120));
   app.add_option("--size", g.size, "Output width and height in pixels (default: the model's)");
   app.add_option("--crf", g.crf, "H.264 quality, 0 (lossless) to 51 (worst)")->default_val(18)->check(CLI::Range(0, 51));
+  app.add_option("--chunk-overlap", g.chunk_overlap, "Frames shared by consecutive chunks, cross-faded (default: the model's)");
   app.add_option("--chunk-frames", g.chunk_frames, "Frames denoised together (memory vs speed)")
       ->check(CLI::Range(1, 1024));
   app.add_option("--max-audio-seconds", g.max_audio_seconds, "Refuse longer audio")->default_val(3600.0);

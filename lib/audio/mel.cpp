@@ -66,21 +66,24 @@ int64_t columns_per_frame(double fps, const MelConfig& c) {
 }
 
 at::Tensor frame_windows(const at::Tensor& mel, int64_t frames, double fps, int64_t width, const MelConfig& c) {
-  if (width < 1 || frames < 0 || !(fps > 0)) throw Error::failure("", "frame_windows: bad arguments");
+  return frame_windows_at(mel, 0, frames, fps, width, c, mel.numel() ? mel.min().item<double>() : 0.0);
+}
+
+at::Tensor frame_windows_at(const at::Tensor& mel, int64_t first, int64_t frames, double fps, int64_t width,
+                            const MelConfig& c, double silence) {
+  if (width < 1 || frames < 0 || first < 0 || !(fps > 0)) throw Error::failure("", "frame_windows: bad arguments");
   const double columns_per_second = static_cast<double>(c.sample_rate) / c.hop_length;
-  // Pad both sides with the minimum (silence) so every window is in range.
-  const int64_t margin = width + 1;
-  const double silence = mel.min().item<double>();
-  at::Tensor padded = at::constant_pad_nd(mel, {margin, margin}, silence);
-  std::vector<at::Tensor> windows;
-  windows.reserve(static_cast<size_t>(frames));
-  for (int64_t f = 0; f < frames; ++f) {
-    const double centre = (static_cast<double>(f) + 0.5) * columns_per_second / fps;
-    const int64_t start = std::clamp<int64_t>(std::llround(centre - width / 2.0), -margin, mel.size(1));
-    windows.push_back(padded.slice(1, start + margin, start + margin + width));
+  const int64_t columns = mel.size(1);
+  // Each window is filled with silence, then the part of it that lies inside the audio is copied:
+  // only the chunk's windows are ever materialised, whatever the audio length.
+  at::Tensor out = at::full({frames, mel.size(0), width}, silence, mel.options());
+  for (int64_t k = 0; k < frames; ++k) {
+    const double centre = (static_cast<double>(first + k) + 0.5) * columns_per_second / fps;
+    const int64_t start = std::llround(centre - width / 2.0);
+    const int64_t lo = std::max<int64_t>(start, 0), hi = std::min<int64_t>(start + width, columns);
+    if (hi > lo) out[k].slice(1, lo - start, hi - start).copy_(mel.slice(1, lo, hi));
   }
-  if (windows.empty()) return at::empty({0, mel.size(0), width}, mel.options());
-  return at::stack(windows);
+  return out;
 }
 
 }  // namespace thg::audio

@@ -27,6 +27,10 @@ at::Tensor log_mel(const std::vector<float>& samples, const MelConfig& config);
 // centre time: [frames, n_mels, width]. Beyond the audio, windows see the silence level.
 // The width is fixed by the model (not by fps), so any --fps works with any model.
 at::Tensor frame_windows(const at::Tensor& mel, int64_t frames, double fps, int64_t width, const MelConfig& config);
+// The same for frames [first, first + frames) only, with the silence level given (the minimum of
+// the whole mel): what chunked generation uses so memory does not grow with the audio length.
+at::Tensor frame_windows_at(const at::Tensor& mel, int64_t first, int64_t frames, double fps, int64_t width,
+                            const MelConfig& config, double silence);
 
 // Columns of mel per video frame (4 at 25 fps and 100 columns/s), rounded up.
 int64_t columns_per_frame(double fps, const MelConfig& config);

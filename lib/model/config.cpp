@@ -134,6 +134,7 @@ void generation_fields(Visit& v, GenerationDefaults& c) {
   v("sampler", c.sampler);
   v("steps", c.steps);
   v("chunk_frames", c.chunk_frames);
+  v("chunk_overlap", c.chunk_overlap);
   v("fps", c.fps);
   v("sigma_schedule", c.sigma_schedule);
   v("flow_shift", c.flow_shift);
@@ -221,6 +222,8 @@ void ModelConfig::validate() const {
     throw Error::input("", "config: generation.sigma_schedule must be default or karras");
   if (generation.steps < 1 || generation.chunk_frames < 1 || generation.fps < 1)
     throw Error::input("", "config: generation.steps, chunk_frames and fps must be positive");
+  if (generation.chunk_overlap < 0 || generation.chunk_overlap >= generation.chunk_frames)
+    throw Error::input("", "config: generation.chunk_overlap must be >= 0 and less than chunk_frames");
 }
 
 ModelConfig parse_model_config(const std::string& yaml, const std::string& source) {

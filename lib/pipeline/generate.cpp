@@ -105,6 +105,7 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   result.steps = o.steps > 0 ? o.steps : cfg.generation.steps;
   result.seed = o.seed;
   const int64_t chunk = o.chunk_frames > 0 ? o.chunk_frames : cfg.generation.chunk_frames;
+  const int64_t overlap = std::min(o.chunk_overlap >= 0 ? o.chunk_overlap : cfg.generation.chunk_overlap, chunk - 1);
   const int64_t granularity = cfg.size_granularity();
   if (result.size < 32 || result.size > 2048 || result.size % granularity != 0)
     throw Error::input("", "--size must be between 32 and 2048 and a multiple of " + std::to_string(granularity));
@@ -146,7 +147,7 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   t0 = Clock::now();
   io::AudioBuffer mono16k = io::resample(speech, cfg.audio.mel.sample_rate, 1);
   at::Tensor mel = audio::log_mel(mono16k.samples, cfg.audio.mel);
-  at::Tensor windows = audio::frame_windows(mel, result.frames, result.fps, model.audio_window(), cfg.audio.mel);
+  const double silence = mel.min().item<double>();  // windows are made per chunk, from this level
   timer.add("features", t0);
 
   // 3. The reference latent.
@@ -168,10 +169,18 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   at::Generator step_gen = at::make_generator<at::CPUGeneratorImpl>(o.seed ^ 0x5DEECE66DULL);
   const sched::NoiseFn step_noise = sched::gaussian_noise(step_gen);
 
-  for (int64_t first = 0; first < result.frames; first += chunk) {
+  // Consecutive chunks share `overlap` frames. Shared frames start from the same noise (it is
+  // seeded per frame) and see the same audio, so both chunks produce nearly the same latents; the
+  // remaining difference is cross-faded, which leaves no seam at chunk boundaries. Only the shared
+  // tail of the previous chunk is kept between chunks.
+  at::Tensor pending;  // latents of the previous chunk's shared tail, not yet written
+  int64_t written = 0;
+  for (int64_t first = 0; first < result.frames;) {
     const int64_t n = std::min(chunk, result.frames - first);
+    const bool last = first + n >= result.frames;
     t0 = Clock::now();
-    at::Tensor tokens = model.audio_tokens(windows.slice(0, first, first + n));
+    at::Tensor tokens = model.audio_tokens(
+        audio::frame_windows_at(mel, first, n, result.fps, model.audio_window(), cfg.audio.mel, silence));
     std::vector<at::Tensor> noise;
     for (int64_t f = first; f < first + n; ++f) noise.push_back(frame_noise(o.seed, f, {channels, latent, latent}));
     at::Tensor x = (at::stack(noise) * scheduler->init_noise_sigma()).to(options);
@@ -190,16 +199,26 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
       at::Tensor ref_only = branches.reference ? parts[k++] : at::Tensor();
       x = scheduler->step(sched::combine_guidance(uncond, ref_only, parts[k], guidance), i, x, step_noise);
     }
+    if (pending.defined()) {
+      const int64_t shared = pending.size(0);
+      at::Tensor w = (at::arange(1, shared + 1, at::kFloat) / static_cast<double>(shared + 1)).view({-1, 1, 1, 1});
+      w = w.to(options);
+      x = at::cat({pending * (1.0 - w) + x.slice(0, 0, shared) * w, x.slice(0, shared)}, 0);
+    }
+    const int64_t keep = last ? 0 : std::min(overlap, n - 1);
+    pending = keep > 0 ? x.slice(0, n - keep).clone() : at::Tensor();
     timer.add("denoise", t0);
 
     t0 = Clock::now();
-    at::Tensor rgb = frames_to_rgb8(model.decode_latents(x));
+    at::Tensor rgb = frames_to_rgb8(model.decode_latents(x.slice(0, 0, n - keep)));
     timer.add("vae_decode", t0);
     t0 = Clock::now();
-    for (int64_t f = 0; f < n; ++f) writer.write_frame(rgb[f].data_ptr<uint8_t>());
+    for (int64_t f = 0; f < rgb.size(0); ++f) writer.write_frame(rgb[f].data_ptr<uint8_t>());
     timer.add("encode", t0);
-    if (bar) bar->advance(n);
-    if (o.on_frames) o.on_frames(first + n, result.frames);
+    written += rgb.size(0);
+    if (bar) bar->advance(rgb.size(0));
+    if (o.on_frames) o.on_frames(written, result.frames);
+    first += last ? n : n - keep;
   }
   throw_if_interrupted();
   t0 = Clock::now();

@@ -28,6 +28,7 @@ struct GenerateOptions {
   int64_t size = 0;         // 0: the model's image size
   int crf = 18;
   int64_t chunk_frames = 0; // 0: the model's default
+  int64_t chunk_overlap = -1;  // < 0: the model's default; frames shared (and cross-faded) by consecutive chunks
   double max_audio_seconds = 3600.0;
   bool progress = true;     // draw a progress bar (only when stderr is a terminal)
   // Called after each chunk with (frames done, frames in the clip): for embedders and batch.

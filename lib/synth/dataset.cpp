@@ -108,7 +108,7 @@ ClipFiles write_clip(const ClipSpec& spec, SpeechSynthesizer& synthesizer, int s
 
   const FaceIdentity face = random_identity(spec.identity_seed);
   const std::vector<MouthShape> mouth = mouth_track(speech.phonemes, files.seconds, frames, fps);
-  const std::vector<HeadPose> poses = pose_track(spec.motion_seed, frames, fps);
+  const std::vector<HeadPose> poses = pose_track(spec.motion_seed, mouth, fps);
   std::vector<uint8_t> rgb(static_cast<size_t>(size) * size * 3);
 
   render_portrait(face, size, rgb.data());

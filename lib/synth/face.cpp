@@ -63,34 +63,33 @@ FaceIdentity random_identity(uint64_t seed) {
   return f;
 }
 
-std::vector<HeadPose> pose_track(uint64_t seed, int frames, double fps) {
+std::vector<HeadPose> pose_track(uint64_t seed, const std::vector<MouthShape>& mouth, double fps) {
   std::mt19937_64 rng(seed ^ 0xB1B1B1B1ULL);
   auto uni = [&](double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); };
-  constexpr double kTau = 6.283185307179586;
-  // Two slow sinusoids per degree of freedom: idle sway, never a jump.
-  struct Wave {
-    double amp, freq, phase;
-  };
-  auto waves = [&](double amp) {
-    return std::array<Wave, 2>{Wave{amp * uni(0.4, 1.0), uni(0.15, 0.5), uni(0, kTau)},
-                               Wave{amp * uni(0.1, 0.4), uni(0.5, 1.2), uni(0, kTau)}};
-  };
-  auto at = [&](const std::array<Wave, 2>& w, double t) {
-    return w[0].amp * std::sin(kTau * w[0].freq * t + w[0].phase) + w[1].amp * std::sin(kTau * w[1].freq * t + w[1].phase);
-  };
-  const auto wx = waves(0.012), wy = waves(0.008), wr = waves(0.035), ws = waves(0.012), wb = waves(0.004);
+  auto sign = [&] { return uni(0, 1) < 0.5 ? -1.0 : 1.0; };
+  const int frames = static_cast<int>(mouth.size());
+  // Speech activity: the mouth opening smoothed forward and backward (time constant 150 ms), so
+  // the head moves with phrases, not with single syllables.
+  std::vector<double> env(mouth.size());
+  const double a = std::exp(-1.0 / (0.15 * fps));
+  double state = 0;
+  for (int f = 0; f < frames; ++f) env[static_cast<size_t>(f)] = state = a * state + (1 - a) * mouth[static_cast<size_t>(f)].open;
+  state = 0;
+  for (int f = frames - 1; f >= 0; --f) env[static_cast<size_t>(f)] = state = a * state + (1 - a) * env[static_cast<size_t>(f)];
+  const double nod = uni(0.02, 0.045), sway = sign() * uni(0.0, 0.03), lean = sign() * uni(0.03, 0.08);
+  const double grow = uni(0.0, 0.04), brow = uni(0.0, 0.015);
   // Blinks: every 2-5 s, 150 ms closing and opening.
   std::vector<double> blinks;
   for (double t = uni(0.3, 2.5); t < frames / fps + 1; t += uni(2.0, 5.0)) blinks.push_back(t);
-  std::vector<HeadPose> poses(static_cast<size_t>(std::max(0, frames)));
+  std::vector<HeadPose> poses(static_cast<size_t>(frames));
   for (int f = 0; f < frames; ++f) {
-    const double t = (f + 0.5) / fps;
+    const double t = (f + 0.5) / fps, e = env[static_cast<size_t>(f)];
     HeadPose& p = poses[static_cast<size_t>(f)];
-    p.dx = at(wx, t);
-    p.dy = at(wy, t);
-    p.roll = at(wr, t);
-    p.scale = 1.0 + at(ws, t);
-    p.brow_raise = std::max(0.0, at(wb, t));
+    p.dx = sway * e;
+    p.dy = nod * e;
+    p.roll = lean * e;
+    p.scale = 1.0 + grow * e;
+    p.brow_raise = brow * e;
     for (double b : blinks) p.blink = std::max(p.blink, 1.0 - std::abs(t - b) / 0.075);
     p.blink = std::clamp(p.blink, 0.0, 1.0);
   }

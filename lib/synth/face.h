@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "synth/mouth.h"
+
 namespace thg::synth {
 
 using Rgb = std::array<float, 3>;  // linear 0..1
@@ -35,7 +37,9 @@ struct HeadPose {
   double brow_raise = 0;   // image units
 };
 
-// Small idle head motion and blinks for `frames` frames at `fps`, from a seed.
-std::vector<HeadPose> pose_track(uint64_t seed, int frames, double fps);
+// Head motion and blinks for each frame. The motion follows the speech (the head dips, turns and
+// leans with the smoothed mouth activity, as speakers' heads move with their prosody) with
+// per-speaker amplitudes from the seed, so it can be inferred from the audio; blinks are random.
+std::vector<HeadPose> pose_track(uint64_t seed, const std::vector<MouthShape>& mouth, double fps);
 
 }  // namespace thg::synth

@@ -7,17 +7,16 @@ namespace thg::synth {
 
 namespace {
 
-// Time constant of the dominance decay outside a segment: ~40 ms makes a neighbour's influence
-// fade within two video frames, as in measured articulator trajectories.
-constexpr double kDecaySeconds = 0.04;
-
 struct Segment {
   double begin, end;
   Viseme viseme;
 };
 
-Viseme v(double open, double width, double round, double teeth, double tongue, double dominance) {
-  return {{open, width, round, teeth, tongue}, dominance};
+// Most dominances fade with a 40 ms time constant (a neighbour's influence is gone within two
+// video frames, as in measured articulator trajectories); closures hold hard but briefly.
+Viseme v(double open, double width, double round, double teeth, double tongue, double dominance,
+         double decay = 0.04) {
+  return {{open, width, round, teeth, tongue}, dominance, decay};
 }
 
 // Decodes one UTF-8 code point at s[i], advancing i; invalid bytes decode as U+FFFD.
@@ -54,9 +53,9 @@ MouthShape rest_mouth() { return {0.0, 0.5, 0.0, 0.0, 0.0}; }
 Viseme viseme_for(char32_t c) {
   switch (c) {
     // Lip closure: the strongest constraint in speech.
-    case U'p': case U'b': case U'm': case U'ɓ': return v(0.0, 0.45, 0.1, 0.0, 0.0, 4.0);
+    case U'p': case U'b': case U'm': case U'ɓ': return v(0.0, 0.45, 0.1, 0.0, 0.0, 4.0, 0.02);
     // Lower lip under the upper teeth.
-    case U'f': case U'v': case U'ʋ': case U'ɱ': return v(0.08, 0.5, 0.0, 1.0, 0.0, 2.5);
+    case U'f': case U'v': case U'ʋ': case U'ɱ': return v(0.08, 0.5, 0.0, 1.0, 0.0, 2.5, 0.025);
     // Tongue between the teeth.
     case U'θ': case U'ð': return v(0.22, 0.55, 0.0, 0.8, 1.0, 1.5);
     // Alveolars: the jaw follows the neighbours (low dominance), teeth show.
@@ -100,7 +99,7 @@ std::vector<MouthShape> mouth_track(const std::vector<PhonemeEvent>& phonemes, d
   // Segments: each phoneme lasts until the next one starts; its letters share its time equally
   // (a diphthong "aɪ" glides from a to ɪ). Before the first and after the last: rest.
   std::vector<Segment> segments;
-  const Viseme pause{rest_mouth(), 1.0};
+  const Viseme pause{rest_mouth(), 1.0, 0.04};
   double first = phonemes.empty() ? duration : phonemes.front().start;
   if (first > 0) segments.push_back({-1.0, first, pause});
   for (size_t k = 0; k < phonemes.size(); ++k) {
@@ -125,8 +124,8 @@ std::vector<MouthShape> mouth_track(const std::vector<PhonemeEvent>& phonemes, d
     MouthShape m{0, 0, 0, 0, 0};
     for (const Segment& s : segments) {
       const double gap = t < s.begin ? s.begin - t : t > s.end ? t - s.end : 0.0;
-      if (gap > 8 * kDecaySeconds) continue;
-      const double w = s.viseme.dominance * std::exp(-gap / kDecaySeconds);
+      if (gap > 8 * s.viseme.decay) continue;
+      const double w = s.viseme.dominance * std::exp(-gap / s.viseme.decay);
       total += w;
       m.open += w * s.viseme.shape.open;
       m.width += w * s.viseme.shape.width;

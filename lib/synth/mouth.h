@@ -26,6 +26,7 @@ MouthShape rest_mouth();
 struct Viseme {
   MouthShape shape;
   double dominance = 1.0;  // how strongly this phoneme holds its target against its neighbours
+  double decay = 0.04;     // seconds: how fast that hold fades outside the phoneme (closures: fast)
 };
 
 // The viseme of one IPA code point (a base letter, without diacritics); unknown letters give a

@@ -48,6 +48,14 @@ TEST(Mel, WindowsFollowTheFrames) {
   EXPECT_LT(centre_energy(10), centre_energy(40) - 0.3f);
   EXPECT_EQ(audio::columns_per_frame(25.0, c), 4);
   EXPECT_EQ(audio::columns_per_frame(30.0, c), 4);
+  // Per-chunk windows (what generation uses) are exactly the slices of the whole clip's windows,
+  // including chunks running past the end of the audio.
+  const double silence = mel.min().item<double>();
+  for (int64_t first : {0, 7, 33, 45}) {
+    at::Tensor part = audio::frame_windows_at(mel, first, 12, 25.0, width, c, silence);
+    at::Tensor whole = audio::frame_windows(mel, first + 12, 25.0, width, c).slice(0, first);
+    EXPECT_TRUE(part.equal(whole)) << first;
+  }
 }
 
 }  // namespace

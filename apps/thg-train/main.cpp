@@ -1,0 +1,50 @@
+// thg-train: trains THG's model from a recipe (configs/train/*.yaml) on a thg-synth dataset, on the
+// CPU or a CUDA GPU, resumably; exports the shipped fp16 weights.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "core/cancel.h"
+#include "core/device.h"
+#include "core/error.h"
+#include "model/talking_head.h"
+#include "train/trainer.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"thg-train: train the talking-head model (autoencoder, then UNet) from a recipe"};
+  std::filesystem::path recipe, export_path;
+  std::string stage = "all", device = "cpu";
+  thg::train::TrainOptions o;
+  bool fresh = false;
+  app.add_option("--recipe", recipe, "Training recipe (configs/train/*.yaml)")->required();
+  app.add_option("--dataset", o.dataset, "train.jsonl of a thg-synth dataset")->required();
+  app.add_option("--out", o.out, "Run folder: checkpoints and stage results (resumed when present)")->required();
+  app.add_option("--stage", stage, "vae, unet or all")->capture_default_str();
+  app.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str();
+  app.add_option("--max-steps", o.max_steps_this_run, "Stop with a checkpoint after this many steps (time-boxed runs)");
+  app.add_option("--export", export_path, "When training is complete, write the model here as fp16 safetensors");
+  app.add_flag("--fresh", fresh, "Ignore checkpoints in --out and start the stage from scratch");
+  CLI11_PARSE(app, argc, argv);
+  thg::install_interrupt_handlers();
+  try {
+    o.recipe = thg::train::load_recipe(recipe);
+    o.device = thg::select_device(device);
+    o.resume = !fresh;
+    bool complete = true;
+    if (stage == "vae" || stage == "all") complete = thg::train::run_stage(o, "vae");
+    if (complete && (stage == "unet" || stage == "all")) complete = thg::train::run_stage(o, "unet");
+    if (stage != "vae" && stage != "unet" && stage != "all") throw thg::Error::input("", "--stage must be vae, unet or all");
+    if (complete && !export_path.empty() && stage != "vae") {
+      auto model = thg::model::TalkingHeadModel::load(thg::train::stage_result(o.out, "unet"));
+      model->save(export_path, at::kHalf);
+      std::printf("exported %s (fp16)\n", export_path.c_str());
+    }
+    return complete ? 0 : 75;  // 75 (EX_TEMPFAIL): stopped early by --max-steps; run again to continue
+  } catch (const thg::Error& e) {
+    std::fprintf(stderr, "thg-train: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "thg-train: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,160 @@
+#include "pipeline/evaluate.h"
+
+#include <ATen/ATen.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "core/cancel.h"
+#include "core/error.h"
+#include "eval/metrics.h"
+#include "io/image.h"
+#include "io/video_reader.h"
+#include "synth/dataset.h"
+
+namespace thg::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Scores score(const at::Tensor& frames, const at::Tensor& truth, const at::Tensor& boxes) {
+  Scores s;
+  s.psnr = eval::psnr(frames, truth);
+  s.ssim = eval::ssim(frames, truth);
+  s.lipsync = eval::pearson(eval::mouth_opening(frames, boxes), eval::mouth_opening(truth, boxes));
+  s.temporal = eval::temporal_error(frames, truth);
+  return s;
+}
+
+void accumulate(Scores& sum, const Scores& s) {
+  sum.psnr += s.psnr;
+  sum.ssim += s.ssim;
+  sum.lipsync += s.lipsync;
+  sum.temporal += s.temporal;
+}
+
+Scores divided(Scores s, double n) {
+  if (n > 0) {
+    s.psnr /= n;
+    s.ssim /= n;
+    s.lipsync /= n;
+    s.temporal /= n;
+  }
+  return s;
+}
+
+nlohmann::ordered_json to_json(const Scores& s) {
+  return {{"psnr_db", s.psnr}, {"ssim", s.ssim}, {"lipsync_pearson", s.lipsync}, {"temporal_error", s.temporal}};
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  AtomicFile file(path);
+  {
+    std::ofstream out(file.temp_path(), std::ios::binary);
+    out << text;
+    if (!out.flush()) throw Error::failure(path.string(), "cannot write the report (disk full?)");
+  }
+  file.commit();
+}
+
+}  // namespace
+
+EvaluationReport evaluate(const model::TalkingHeadModel& model, const EvaluateOptions& o) {
+  std::vector<synth::DatasetClip> clips = synth::read_dataset_manifest(o.dataset);
+  if (o.max_clips > 0 && static_cast<int64_t>(clips.size()) > o.max_clips) clips.resize(static_cast<size_t>(o.max_clips));
+  fs::create_directories(o.out / "videos");
+  const int64_t size = o.generation.size > 0 ? o.generation.size : model.config().image_size;
+  EvaluationReport report;
+  std::map<std::string, std::pair<Scores, int>> by_language;
+  Scores model_sum, base_sum;
+  for (const synth::DatasetClip& clip : clips) {
+    throw_if_interrupted();
+    GenerateOptions g = o.generation;
+    g.portrait = clip.portrait;
+    g.audio = clip.audio;
+    g.output = o.out / "videos" / (clip.id + ".mp4");
+    g.size = size;
+    g.progress = false;
+    GenerateResult r = generate(model, g);
+    report.generate_seconds += r.total_seconds;
+
+    at::Tensor generated = io::read_video_frames(g.output, {static_cast<int>(size), 100000});
+    at::Tensor truth = io::read_video_frames(clip.video, {static_cast<int>(size), 100000});
+    const std::vector<synth::MouthRow> mouth = synth::read_mouth_track(clip.mouth);
+    // The same frame count by construction (both round audio length x fps); guard anyway.
+    const int64_t n = std::min({generated.size(0), truth.size(0), static_cast<int64_t>(mouth.size())});
+    generated = generated.slice(0, 0, n);
+    truth = truth.slice(0, 0, n);
+    at::Tensor boxes = at::empty({n, 4}, at::kLong);
+    // Mouth boxes are in the dataset's pixels (its portrait's size); scale them to the evaluation size.
+    const double k = static_cast<double>(size) / static_cast<double>(io::decode_image_rgba(clip.portrait).width);
+    auto b = boxes.accessor<int64_t, 2>();
+    for (int64_t f = 0; f < n; ++f) {
+      const synth::MouthRow& m = mouth[static_cast<size_t>(f)];
+      b[f][0] = std::lround(m.x0 * k);
+      b[f][1] = std::lround(m.y0 * k);
+      b[f][2] = std::lround(m.x1 * k);
+      b[f][3] = std::lround(m.y1 * k);
+    }
+    io::ImageLoadOptions image_options;
+    image_options.size = static_cast<int>(size);
+    at::Tensor portrait = io::load_image(clip.portrait, image_options);
+    at::Tensor baseline = (portrait.permute({1, 2, 0}) * 255.0).round().clamp(0, 255).to(at::kByte);
+    baseline = baseline.unsqueeze(0).expand({n, -1, -1, -1}).contiguous();
+
+    ClipEvaluation e{clip.id, clip.language, n, score(generated, truth, boxes), score(baseline, truth, boxes)};
+    accumulate(model_sum, e.model);
+    accumulate(base_sum, e.baseline);
+    accumulate(by_language[clip.language].first, e.model);
+    by_language[clip.language].second += 1;
+    report.frames += n;
+    report.clips.push_back(e);
+    if (o.on_clip) o.on_clip(static_cast<int64_t>(report.clips.size()), static_cast<int64_t>(clips.size()));
+  }
+  const double count = static_cast<double>(report.clips.size());
+  report.model = divided(model_sum, count);
+  report.baseline = divided(base_sum, count);
+  for (auto& [language, entry] : by_language) report.model_by_language[language] = divided(entry.first, entry.second);
+  return report;
+}
+
+void write_evaluation_report(const EvaluationReport& r, const fs::path& out,
+                             const std::map<std::string, std::string>& about) {
+  nlohmann::ordered_json j;
+  for (const auto& [k, v] : about) j["about"][k] = v;
+  j["clips"] = r.clips.size();
+  j["frames"] = r.frames;
+  j["generate_seconds_per_frame"] = r.frames ? r.generate_seconds / static_cast<double>(r.frames) : 0.0;
+  j["model"] = to_json(r.model);
+  j["baseline_repeat_portrait"] = to_json(r.baseline);
+  for (const auto& [language, s] : r.model_by_language) j["model_by_language"][language] = to_json(s);
+  for (const ClipEvaluation& c : r.clips)
+    j["per_clip"].push_back({{"id", c.id}, {"language", c.language}, {"frames", c.frames},
+                             {"model", to_json(c.model)}, {"baseline", to_json(c.baseline)}});
+  write_text(out / "evaluation.json", j.dump(2) + "\n");
+
+  std::ostringstream md;
+  char line[256];
+  md << "# Evaluation\n\n";
+  for (const auto& [k, v] : about) md << "- " << k << ": " << v << "\n";
+  md << "- clips: " << r.clips.size() << ", frames: " << r.frames << "\n\n";
+  md << "| | PSNR (dB) | SSIM | Lip-sync (Pearson) | Temporal error |\n|---|---|---|---|---|\n";
+  std::snprintf(line, sizeof line, "| model | %.2f | %.4f | %.3f | %.2f |\n", r.model.psnr, r.model.ssim, r.model.lipsync,
+                r.model.temporal);
+  md << line;
+  std::snprintf(line, sizeof line, "| baseline: repeat the portrait | %.2f | %.4f | %.3f | %.2f |\n", r.baseline.psnr,
+                r.baseline.ssim, r.baseline.lipsync, r.baseline.temporal);
+  md << line << "\nBy language (model):\n\n| Language | PSNR (dB) | SSIM | Lip-sync | Temporal error |\n|---|---|---|---|---|\n";
+  for (const auto& [language, s] : r.model_by_language) {
+    std::snprintf(line, sizeof line, "| %s | %.2f | %.4f | %.3f | %.2f |\n", language.c_str(), s.psnr, s.ssim, s.lipsync,
+                  s.temporal);
+    md << line;
+  }
+  write_text(out / "evaluation.md", md.str());
+}
+
+}  // namespace thg::pipeline

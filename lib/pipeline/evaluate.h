@@ -1,0 +1,48 @@
+#pragma once
+// Model evaluation on a held-out thg-synth split: generate every clip from its portrait and speech,
+// compare with the renderer's ground truth, always next to the baseline "repeat the portrait".
+// The figures in weights/README.md come from this.
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "model/talking_head.h"
+#include "pipeline/generate.h"
+
+namespace thg::pipeline {
+
+struct EvaluateOptions {
+  std::filesystem::path dataset;  // test.jsonl of a thg-synth dataset
+  std::filesystem::path out;      // videos/ and the reports go here
+  int64_t max_clips = 0;          // 0: all
+  GenerateOptions generation;     // sampler, steps, seed, ... (portrait/audio/output set per clip)
+  std::function<void(int64_t done, int64_t total)> on_clip;
+};
+
+struct Scores {
+  double psnr = 0, ssim = 0, lipsync = 0, temporal = 0;
+};
+
+struct ClipEvaluation {
+  std::string id, language;
+  int64_t frames = 0;
+  Scores model, baseline;
+};
+
+struct EvaluationReport {
+  std::vector<ClipEvaluation> clips;
+  Scores model, baseline;                        // means over clips
+  std::map<std::string, Scores> model_by_language;
+  double generate_seconds = 0;                   // generation time, all clips
+  int64_t frames = 0;
+};
+
+EvaluationReport evaluate(const model::TalkingHeadModel& model, const EvaluateOptions& options);
+
+// evaluation.json (every clip and the means) and evaluation.md (tables) in `out`.
+void write_evaluation_report(const EvaluationReport& report, const std::filesystem::path& out,
+                             const std::map<std::string, std::string>& about);
+
+}  // namespace thg::pipeline

@@ -1,0 +1,27 @@
+#pragma once
+// Training checkpoints: one safetensors file with the model ("model.*"), the optimizer moments
+// ("adam.*"), the EMA weights ("ema.*") and, in its metadata, the stage, the step and the model config.
+#include <ATen/core/Tensor.h>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/talking_head.h"
+#include "train/adamw.h"
+
+namespace thg::train {
+
+struct CheckpointState {
+  std::string stage;
+  int64_t step = 0;
+  std::vector<std::pair<std::string, at::Tensor>> optimizer, ema;
+};
+
+void save_checkpoint(const std::filesystem::path& path, model::TalkingHeadModel& model, const CheckpointState& state);
+
+// Loads weights into `model` (same config required) and returns the optimizer/EMA state.
+CheckpointState load_checkpoint(const std::filesystem::path& path, model::TalkingHeadModel& model);
+
+}  // namespace thg::train

@@ -1,0 +1,91 @@
+#include "train/recipe.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace thg::train {
+
+namespace {
+
+template <class T>
+void read(const YAML::Node& node, const char* key, T& out, const std::string& where) {
+  if (!node[key]) return;
+  try {
+    out = node[key].as<T>();
+  } catch (const YAML::Exception&) {
+    throw Error::input(where, std::string("bad value for '") + key + "'");
+  }
+}
+
+StageOptions read_stage(const YAML::Node& n, StageOptions s, const std::string& where) {
+  if (!n) return s;
+  if (!n.IsMap()) throw Error::input(where, "a stage must be a mapping");
+  static const std::set<std::string> known = {"steps", "batch", "frames", "lr", "warmup", "weight_decay",
+                                              "mouth_weight", "kl_weight", "crop", "drop_all", "drop_audio", "ema_decay"};
+  for (const auto& kv : n)
+    if (!known.count(kv.first.as<std::string>()))
+      throw Error::input(where, "unknown field '" + kv.first.as<std::string>() + "'");
+  read(n, "steps", s.steps, where);
+  read(n, "batch", s.batch, where);
+  read(n, "frames", s.frames, where);
+  read(n, "lr", s.lr, where);
+  read(n, "warmup", s.warmup, where);
+  read(n, "weight_decay", s.weight_decay, where);
+  read(n, "mouth_weight", s.mouth_weight, where);
+  read(n, "kl_weight", s.kl_weight, where);
+  read(n, "crop", s.crop, where);
+  read(n, "drop_all", s.drop_all, where);
+  read(n, "drop_audio", s.drop_audio, where);
+  read(n, "ema_decay", s.ema_decay, where);
+  if (s.steps < 0 || s.batch < 1 || s.frames < 1 || s.lr <= 0 || s.warmup < 0 || s.drop_all < 0 ||
+      s.drop_all + s.drop_audio > 1 || s.ema_decay < 0 || s.ema_decay >= 1 || s.crop < 0)
+    throw Error::input(where, "a value is out of range (steps >= 0, batch/frames >= 1, lr > 0, 0 <= drops, ema < 1)");
+  return s;
+}
+
+}  // namespace
+
+Recipe load_recipe(const std::filesystem::path& path) {
+  const std::string where = path.string();
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path.string());
+  } catch (const YAML::BadFile&) {
+    throw Error::input(where, "cannot read the recipe");
+  } catch (const YAML::Exception& e) {
+    throw Error::input(where, std::string("not valid YAML: ") + e.what());
+  }
+  if (!root.IsMap() || !root["model"]) throw Error::input(where, "a recipe needs 'model:' (a model config path)");
+  Recipe r;
+  r.source = path;
+  const std::filesystem::path model_path = path.parent_path() / root["model"].as<std::string>();
+  std::ifstream in(model_path);
+  if (!in) throw Error::input(model_path.string(), "cannot read the model config named by the recipe");
+  std::stringstream text;
+  text << in.rdbuf();
+  r.model_config_text = text.str();
+  r.model = model::parse_model_config(r.model_config_text, model_path.string());
+  read(root, "seed", r.seed, where);
+  read(root, "max_clips", r.max_clips, where);
+  read(root, "checkpoint_every", r.checkpoint_every, where);
+  read(root, "log_every", r.log_every, where);
+  r.vae = read_stage(root["vae"], StageOptions{1500, 8, 1, 4e-4, 100, 0.0, 4.0, 1e-6, 0, 0, 0, 0.999}, where + " (vae)");
+  r.unet = read_stage(root["unet"], StageOptions{}, where + " (unet)");
+  if (r.checkpoint_every < 1 || r.log_every < 1) throw Error::input(where, "checkpoint_every and log_every must be >= 1");
+  return r;
+}
+
+double learning_rate(const StageOptions& s, int64_t step) {
+  if (step < s.warmup) return s.lr * static_cast<double>(step + 1) / static_cast<double>(s.warmup + 1);
+  const double progress =
+      s.steps > s.warmup ? static_cast<double>(step - s.warmup) / static_cast<double>(s.steps - s.warmup) : 1.0;
+  return s.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(3.141592653589793 * std::min(1.0, progress))));
+}
+
+}  // namespace thg::train

@@ -1,0 +1,37 @@
+#pragma once
+// thg-train's two stages, on the same lib/model code that inference runs:
+//  1. the autoencoder (reconstruction + a small KL, mouth-weighted), then its latent scale is
+//     measured and stored in the model config (as Stable Diffusion's scaling factor was);
+//  2. the UNet with the audio and reference encoders (noise prediction on groups of consecutive
+//     frames, with condition dropout for classifier-free guidance), the autoencoder frozen, and an
+//     EMA of the weights that is what gets saved.
+// Each stage checkpoints every `checkpoint_every` steps (weights, optimizer moments, EMA, step) and
+// resumes from its checkpoint; batches and noise are drawn from (seed, stage, step), so a resumed
+// run continues exactly as an uninterrupted one would.
+#include <c10/core/Device.h>
+
+#include <filesystem>
+#include <string>
+
+#include "train/recipe.h"
+
+namespace thg::train {
+
+struct TrainOptions {
+  Recipe recipe;
+  std::filesystem::path dataset;   // the train.jsonl of a thg-synth dataset
+  std::filesystem::path out;       // run folder: checkpoints, stage results, log
+  c10::Device device = c10::kCPU;
+  bool resume = true;              // continue from checkpoints in `out`
+  int64_t max_steps_this_run = 0;  // > 0: stop (with a checkpoint) after this many steps, for time-boxed sessions
+};
+
+// Paths inside a run folder.
+std::filesystem::path stage_checkpoint(const std::filesystem::path& out, const std::string& stage);
+std::filesystem::path stage_result(const std::filesystem::path& out, const std::string& stage);
+
+// Runs a stage ("vae" or "unet") to completion or to max_steps_this_run. Returns true when the
+// stage is complete (its result file written).
+bool run_stage(const TrainOptions& options, const std::string& stage);
+
+}  // namespace thg::train

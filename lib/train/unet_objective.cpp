@@ -1,0 +1,101 @@
+// Stage 2: the denoiser. Each batch is `batch` groups of `frames` consecutive frames of one clip
+// (temporal attention sees real motion), all at one timestep per group as at inference; the
+// conditions are the clip's portrait (latent + reference tokens) and the speech around each frame.
+// Dropped conditions are zeros, exactly what sched/guidance feeds the unconditional branches.
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "sched/schedule.h"
+#include "train/objective.h"
+
+namespace thg::train {
+
+namespace {
+
+class UnetObjective : public StageObjective {
+ public:
+  UnetObjective(model::TalkingHeadModel& m, const StageOptions& s, std::vector<TrainingClip>& clips)
+      : model_(m), stage_(s), clips_(clips) {
+    const std::vector<double> ac = sched::alphas_cumprod(m.config().scheduler);
+    alphas_cumprod_ = at::tensor(ac, at::kDouble).to(at::kFloat);
+    for (size_t i = 0; i < clips_.size(); ++i)
+      if (clips_[i].latents.size(0) >= stage_.frames) usable_.push_back(static_cast<int64_t>(i));
+  }
+
+  NamedParams params() override {
+    NamedParams p;
+    for (auto& [n, t] : model_.unet.named_parameters()) p.emplace_back("unet." + n, t);
+    for (auto& [n, t] : model_.audio_encoder.named_parameters()) p.emplace_back("audio_encoder." + n, t);
+    for (auto& [n, t] : model_.reference_encoder.named_parameters()) p.emplace_back("reference_encoder." + n, t);
+    return p;
+  }
+  int64_t items_per_step() const override { return stage_.batch * stage_.frames; }
+  const char* item_name() const override { return "frame"; }
+  bool has_data() const { return !usable_.empty(); }
+
+  at::Tensor loss(at::Generator& g) override {
+    const int64_t groups = stage_.batch, frames = stage_.frames;
+    std::vector<at::Tensor> x0, refs, windows, weights;
+    std::vector<float> keep_ref, keep_audio;
+    std::vector<int64_t> steps;
+    const int64_t downscale = model_.config().vae.downscale();
+    for (int64_t k = 0; k < groups; ++k) {
+      const int64_t pick = at::randint(static_cast<int64_t>(usable_.size()), {1}, g, at::kLong).item<int64_t>();
+      const TrainingClip& c = clips_[static_cast<size_t>(usable_[static_cast<size_t>(pick)])];
+      const int64_t start = at::randint(c.latents.size(0) - frames + 1, {1}, g, at::kLong).item<int64_t>();
+      x0.push_back(c.latents.slice(0, start, start + frames));
+      refs.push_back(c.portrait_latent);
+      windows.push_back(c.windows.slice(0, start, start + frames));
+      const int64_t h = c.latents.size(-1);
+      weights.push_back(mouth_weights(c.mouth_boxes.slice(0, start, start + frames), h * downscale, h,
+                                      stage_.mouth_weight));
+      const double r = at::rand({1}, g).item<double>();
+      keep_ref.push_back(r < stage_.drop_all ? 0.f : 1.f);
+      keep_audio.push_back(r < stage_.drop_all + stage_.drop_audio ? 0.f : 1.f);
+      steps.push_back(at::randint(alphas_cumprod_.size(0), {1}, g, at::kLong).item<int64_t>());
+    }
+    const auto opts = at::TensorOptions().device(model_.device()).dtype(at::kFloat);
+    at::Tensor clean = at::cat(x0, 0).to(opts);
+    at::Tensor t_group = at::tensor(steps, at::kLong);
+    at::Tensor t = t_group.repeat_interleave(frames);
+    at::Tensor ac = alphas_cumprod_.index_select(0, t).view({-1, 1, 1, 1}).to(opts);
+    at::Tensor noise = at::randn(clean.sizes(), g, at::kFloat).to(opts);
+    at::Tensor noisy = ac.sqrt() * clean + (1.0 - ac).sqrt() * noise;
+
+    at::Tensor kr = at::tensor(keep_ref, at::kFloat).to(opts);
+    at::Tensor ka = at::tensor(keep_audio, at::kFloat).to(opts);
+    at::Tensor ref_latents = at::cat(refs, 0).to(opts) * kr.view({-1, 1, 1, 1});                  // [G, C, h, w]
+    at::Tensor ref_tokens = model_.reference_tokens(at::cat(refs, 0)) * kr.view({-1, 1, 1});       // [G, N, D]
+    at::Tensor audio = model_.audio_tokens(at::cat(windows, 0)) * ka.repeat_interleave(frames).view({-1, 1, 1});
+    at::Tensor pred = model_.denoise(noisy, t.to(opts), ref_latents.repeat_interleave(frames, 0),
+                                     ref_tokens.repeat_interleave(frames, 0), audio, frames);
+
+    const std::string& type = model_.config().scheduler.prediction_type;
+    at::Tensor target = type == "epsilon"        ? noise
+                        : type == "v_prediction" ? ac.sqrt() * noise - (1.0 - ac).sqrt() * clean
+                                                 : clean;
+    at::Tensor w = at::cat(weights, 0).to(opts);
+    return (w * (pred - target).pow(2)).mean();
+  }
+
+ private:
+  model::TalkingHeadModel& model_;
+  StageOptions stage_;
+  std::vector<TrainingClip>& clips_;
+  at::Tensor alphas_cumprod_;
+  std::vector<int64_t> usable_;
+};
+
+}  // namespace
+
+std::unique_ptr<StageObjective> make_unet_objective(model::TalkingHeadModel& m, const StageOptions& s,
+                                                    std::vector<TrainingClip>& clips) {
+  auto objective = std::make_unique<UnetObjective>(m, s, clips);
+  if (!objective->has_data())
+    throw Error::input("dataset", "no training clip has " + std::to_string(s.frames) + " frames (unet.frames)");
+  return objective;
+}
+
+}  // namespace thg::train
