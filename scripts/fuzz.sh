@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors model_config manifest image audio)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors model_config manifest image audio dataset)
 build="$THG_ROOT/build-fuzz"
 if [ ! -f "$build/build.ninja" ]; then
   mkdir -p "$build"

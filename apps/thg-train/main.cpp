@@ -7,7 +7,6 @@
 #include "core/cancel.h"
 #include "core/device.h"
 #include "core/error.h"
-#include "model/talking_head.h"
 #include "train/trainer.h"
 
 int main(int argc, char** argv) {
@@ -35,8 +34,7 @@ int main(int argc, char** argv) {
     if (complete && (stage == "unet" || stage == "all")) complete = thg::train::run_stage(o, "unet");
     if (stage != "vae" && stage != "unet" && stage != "all") throw thg::Error::input("", "--stage must be vae, unet or all");
     if (complete && !export_path.empty() && stage != "vae") {
-      auto model = thg::model::TalkingHeadModel::load(thg::train::stage_result(o.out, "unet"));
-      model->save(export_path, at::kHalf);
+      thg::train::export_model(o.out, o.recipe, export_path, c10::kHalf);
       std::printf("exported %s (fp16)\n", export_path.c_str());
     }
     return complete ? 0 : 75;  // 75 (EX_TEMPFAIL): stopped early by --max-steps; run again to continue

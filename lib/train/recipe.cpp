@@ -51,7 +51,9 @@ StageOptions read_stage(const YAML::Node& n, StageOptions s, const std::string& 
 
 }  // namespace
 
-Recipe load_recipe(const std::filesystem::path& path) {
+namespace {
+
+Recipe parse_recipe(const std::filesystem::path& path) {
   const std::string where = path.string();
   YAML::Node root;
   try {
@@ -79,6 +81,16 @@ Recipe load_recipe(const std::filesystem::path& path) {
   r.unet = read_stage(root["unet"], StageOptions{}, where + " (unet)");
   if (r.checkpoint_every < 1 || r.log_every < 1) throw Error::input(where, "checkpoint_every and log_every must be >= 1");
   return r;
+}
+
+}  // namespace
+
+Recipe load_recipe(const std::filesystem::path& path) {
+  try {
+    return parse_recipe(path);
+  } catch (const YAML::Exception& e) {  // a key or value of the wrong kind (a list where a name belongs)
+    throw Error::input(path.string(), std::string("malformed recipe: ") + e.what());
+  }
 }
 
 double learning_rate(const StageOptions& s, int64_t step) {

@@ -50,6 +50,18 @@ void save_vae_result(model::TalkingHeadModel& trained, const std::vector<Trainin
 
 }  // namespace
 
+void export_model(const fs::path& out, const Recipe& recipe, const fs::path& path, c10::ScalarType dtype) {
+  auto trained = model::TalkingHeadModel::load(stage_result(out, "unet"));
+  model::ModelConfig config = trained->config();
+  config.generation = recipe.model.generation;
+  model::TalkingHeadModel exported(config);
+  auto from = trained->named_parameters();
+  auto to = exported.named_parameters();
+  at::NoGradGuard no_grad;
+  for (size_t i = 0; i < from.size(); ++i) *to[i].second = from[i].second->detach().clone();
+  exported.save(path, dtype);
+}
+
 bool run_stage(const TrainOptions& o, const std::string& stage) {
   if (stage != "vae" && stage != "unet") throw Error::input("", "unknown stage '" + stage + "' (vae or unet)");
   const Recipe& r = o.recipe;

@@ -9,6 +9,7 @@
 // resumes from its checkpoint; batches and noise are drawn from (seed, stage, step), so a resumed
 // run continues exactly as an uninterrupted one would.
 #include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
 
 #include <filesystem>
 #include <string>
@@ -29,6 +30,12 @@ struct TrainOptions {
 // Paths inside a run folder.
 std::filesystem::path stage_checkpoint(const std::filesystem::path& out, const std::string& stage);
 std::filesystem::path stage_result(const std::filesystem::path& out, const std::string& stage);
+
+// Writes the trained model (the unet stage's result) to `path` in `dtype`, with the generation
+// defaults (sampler, steps, guidance, chunking) of the recipe's model config: those are not
+// learned, so they can be tuned after training without retraining.
+void export_model(const std::filesystem::path& out, const Recipe& recipe, const std::filesystem::path& path,
+                  c10::ScalarType dtype);
 
 // Runs a stage ("vae" or "unet") to completion or to max_steps_this_run. Returns true when the
 // stage is complete (its result file written).
