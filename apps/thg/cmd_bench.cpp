@@ -2,12 +2,16 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "commands.h"
 #include "options.h"
 #include "io/safetensors.h"
 #include "nn/attention.h"
+#include "pipeline/bench_samplers.h"
 #include "pipeline/bench_unet.h"
+#include "core/error.h"
+#include "core/progress.h"
 #include "pipeline/model_loader.h"
 
 namespace thg::app {
@@ -51,7 +55,51 @@ int run_bench_unet(const BenchUnetCli& o) {
 }
 }  // namespace
 
-Handler add_bench_command(CLI::App& app) {
+struct BenchSamplersCli {
+  pipeline::ModelSource model;
+  pipeline::SamplerBenchOptions bench;
+  std::string attention;
+  std::string samplers, steps;
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+int run_bench_samplers(BenchSamplersCli& o, const GlobalOptions& global) {
+  o.bench.samplers = split_list(o.samplers);
+  for (const std::string& s : split_list(o.steps)) {
+    try {
+      size_t used = 0;
+      o.bench.steps.push_back(std::stoll(s, &used));
+      if (used != s.size()) throw std::invalid_argument(s);
+    } catch (const std::exception&) {
+      throw Error::input("", "--steps must be a comma-separated list of integers, not '" + o.steps + "'");
+    }
+  }
+  pipeline::LoadedModel loaded = pipeline::load_model(o.model);
+  apply_attention(o.attention, *loaded.model);
+  std::unique_ptr<Progress> bar;
+  if (!global.quiet)
+    o.bench.on_run = [&](int64_t done, int64_t total, const std::string& cell) {
+      if (!bar) bar = std::make_unique<Progress>("bench", total, "runs");
+      bar->set_label("bench " + cell);
+      bar->advance();
+      (void)done;
+    };
+  pipeline::SamplerBenchReport report = pipeline::bench_samplers(*loaded.model, o.bench);
+  if (bar) bar->finish();
+  report.about["model"] = loaded.description;
+  pipeline::write_sampler_bench(report, o.bench.out);
+  std::printf("wrote %s/results.{csv,json,md} and plots (*.svg)\n", o.bench.out.c_str());
+  return 0;
+}
+
+Handler add_bench_command(CLI::App& app, const GlobalOptions& global) {
   app.require_subcommand(1);
   auto* unet = app.add_subcommand("unet", "Time one denoising step (UNet forward over a chunk of frames)");
   auto o = std::make_shared<BenchUnetCli>();
@@ -65,9 +113,27 @@ Handler add_bench_command(CLI::App& app) {
   unet->add_flag("--json", o->json, "Machine-readable output on stdout");
   unet->footer("Examples:\n  thg bench unet --config configs/sd15.yaml --frames 2 --repeats 3\n"
                "  thg bench unet --device cuda --dtype float16 --json");
-  app.footer("Examples:\n  thg bench unet --config configs/default.yaml --json");
-  return [o, unet]() -> int {
+  auto* samplers = app.add_subcommand("samplers", "Speed and quality of samplers x step counts on held-out clips");
+  auto s = std::make_shared<BenchSamplersCli>();
+  samplers->add_option("--dataset", s->bench.dataset, "Held-out clips with ground truth (thg-synth test.jsonl)")
+      ->default_val("data/synth/test.jsonl");
+  samplers->add_option("--out", s->bench.out, "Folder for results.{csv,json,md}, plots and videos")->required();
+  samplers->add_option("--samplers", s->samplers, "Comma-separated samplers")->default_val("ddim,dpmpp-2m,euler,unipc");
+  samplers->add_option("--steps", s->steps, "Comma-separated step counts")->default_val("2,4,8,16,32,50");
+  samplers->add_option("--clips", s->bench.clips, "Held-out clips")->default_val(2)->check(CLI::Range(1, 10000));
+  samplers->add_option("--frames", s->bench.max_frames, "Frames per clip (0: whole clips)")->default_val(50);
+  samplers->add_option("--repeats", s->bench.repeats, "Timed runs per cell after the warm-up (median)")
+      ->default_val(3)->check(CLI::Range(1, 100));
+  samplers->add_option("--reference-sampler", s->bench.reference_sampler, "Sampler of the reference run")->default_val("ddim");
+  samplers->add_option("--reference-steps", s->bench.reference_steps, "Steps of the reference run")->default_val(200);
+  add_generation_options(*samplers, s->bench.generation, false);
+  add_model_options(*samplers, s->model, s->attention);
+  samplers->footer("Example:\n  thg bench samplers --out bench/cpu --samplers ddim,dpmpp-2m --steps 4,8,16 --clips 2");
+  app.footer("Examples:\n  thg bench unet --config configs/default.yaml --json\n"
+             "  thg bench samplers --out bench/ --steps 4,8,16");
+  return [o, unet, s, samplers, &global]() -> int {
     if (unet->parsed()) return run_bench_unet(*o);
+    if (samplers->parsed()) return run_bench_samplers(*s, global);
     return 2;
   };
 }

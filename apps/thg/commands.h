@@ -17,7 +17,7 @@ using Handler = std::function<int()>;
 
 Handler add_info_command(CLI::App& app);
 Handler add_generate_command(CLI::App& app, const GlobalOptions& global);
-Handler add_bench_command(CLI::App& app);
+Handler add_bench_command(CLI::App& app, const GlobalOptions& global);
 Handler add_convert_command(CLI::App& app);
 Handler add_batch_command(CLI::App& app, const GlobalOptions& global);
 Handler add_evaluate_command(CLI::App& app, const GlobalOptions& global);

@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   auto* evaluate = app.add_subcommand("evaluate", "Score a model on a thg-synth held-out split against ground truth");
   handlers[evaluate] = thg::app::add_evaluate_command(*evaluate, global);
   auto* bench = app.add_subcommand("bench", "Performance benchmarks (unet)");
-  handlers[bench] = thg::app::add_bench_command(*bench);
+  handlers[bench] = thg::app::add_bench_command(*bench, global);
   auto* convert = app.add_subcommand("convert", "Import diffusers UNet / VAE checkpoints into THG's format");
   handlers[convert] = thg::app::add_convert_command(*convert);
 

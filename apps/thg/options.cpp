@@ -5,11 +5,13 @@
 
 namespace thg::app {
 
-void add_generation_options(CLI::App& app, pipeline::GenerateOptions& g) {
-  std::string sampler_help = "Sampler (default: the model's). Available:";
-  for (const auto& s : sched::samplers()) sampler_help += std::string("\n  ") + s.name + ": " + s.summary;
-  app.add_option("--sampler", g.sampler, sampler_help);
-  app.add_option("--steps", g.steps, "Denoising steps (default: the model's)")->check(CLI::Range(1, 1000));
+void add_generation_options(CLI::App& app, pipeline::GenerateOptions& g, bool sampler_and_steps) {
+  if (sampler_and_steps) {
+    std::string sampler_help = "Sampler (default: the model's). Available:";
+    for (const auto& s : sched::samplers()) sampler_help += std::string("\n  ") + s.name + ": " + s.summary;
+    app.add_option("--sampler", g.sampler, sampler_help);
+    app.add_option("--steps", g.steps, "Denoising steps (default: the model's)")->check(CLI::Range(1, 1000));
+  }
   app.add_option("--schedule", g.schedule, "Sigma spacing: default or karras (euler, heun, dpmpp-*, unipc)")
       ->check(CLI::IsMember({"default", "karras"}));
   app.add_option("--eta", g.eta, "DDIM eta: 0 deterministic, 1 DDPM-like")->check(CLI::Range(0.0, 1.0));

@@ -21,15 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Scores score(const at::Tensor& frames, const at::Tensor& truth, const at::Tensor& boxes) {
-  Scores s;
-  s.psnr = eval::psnr(frames, truth);
-  s.ssim = eval::ssim(frames, truth);
-  s.lipsync = eval::pearson(eval::mouth_opening(frames, boxes), eval::mouth_opening(truth, boxes));
-  s.temporal = eval::temporal_error(frames, truth);
-  return s;
-}
-
 void accumulate(Scores& sum, const Scores& s) {
   sum.psnr += s.psnr;
   sum.ssim += s.ssim;
@@ -63,6 +54,44 @@ void write_text(const fs::path& path, const std::string& text) {
 
 }  // namespace
 
+ClipTruth load_clip_truth(const synth::DatasetClip& clip, int64_t size) {
+  ClipTruth t;
+  t.frames = io::read_video_frames(clip.video, {static_cast<int>(size), 100000});
+  const std::vector<synth::MouthRow> mouth = synth::read_mouth_track(clip.mouth);
+  const int64_t n = std::min(t.frames.size(0), static_cast<int64_t>(mouth.size()));
+  t.frames = t.frames.slice(0, 0, n);
+  // Mouth boxes are in the dataset's pixels (its portrait's size); scale them to `size`.
+  const double k = static_cast<double>(size) / static_cast<double>(io::decode_image_rgba(clip.portrait).width);
+  t.boxes = at::empty({n, 4}, at::kLong);
+  auto b = t.boxes.accessor<int64_t, 2>();
+  for (int64_t f = 0; f < n; ++f) {
+    const synth::MouthRow& m = mouth[static_cast<size_t>(f)];
+    b[f][0] = std::lround(m.x0 * k);
+    b[f][1] = std::lround(m.y0 * k);
+    b[f][2] = std::lround(m.x1 * k);
+    b[f][3] = std::lround(m.y1 * k);
+  }
+  io::ImageLoadOptions image_options;
+  image_options.size = static_cast<int>(size);
+  t.portrait = (io::load_image(clip.portrait, image_options).permute({1, 2, 0}) * 255.0).round().clamp(0, 255).to(at::kByte);
+  return t;
+}
+
+Scores score_frames(const at::Tensor& frames, const ClipTruth& truth) {
+  const int64_t n = std::min(frames.size(0), truth.frames.size(0));
+  const at::Tensor f = frames.slice(0, 0, n), t = truth.frames.slice(0, 0, n), boxes = truth.boxes.slice(0, 0, n);
+  Scores s;
+  s.psnr = eval::psnr(f, t);
+  s.ssim = eval::ssim(f, t);
+  s.lipsync = eval::pearson(eval::mouth_opening(f, boxes), eval::mouth_opening(t, boxes));
+  s.temporal = eval::temporal_error(f, t);
+  return s;
+}
+
+at::Tensor baseline_frames(const ClipTruth& truth, int64_t frames) {
+  return truth.portrait.unsqueeze(0).expand({frames, -1, -1, -1}).contiguous();
+}
+
 EvaluationReport evaluate(const model::TalkingHeadModel& model, const EvaluateOptions& o) {
   std::vector<synth::DatasetClip> clips = synth::read_dataset_manifest(o.dataset);
   if (o.max_clips > 0 && static_cast<int64_t>(clips.size()) > o.max_clips) clips.resize(static_cast<size_t>(o.max_clips));
@@ -82,31 +111,12 @@ EvaluationReport evaluate(const model::TalkingHeadModel& model, const EvaluateOp
     GenerateResult r = generate(model, g);
     report.generate_seconds += r.total_seconds;
 
+    const ClipTruth truth = load_clip_truth(clip, size);
     at::Tensor generated = io::read_video_frames(g.output, {static_cast<int>(size), 100000});
-    at::Tensor truth = io::read_video_frames(clip.video, {static_cast<int>(size), 100000});
-    const std::vector<synth::MouthRow> mouth = synth::read_mouth_track(clip.mouth);
     // The same frame count by construction (both round audio length x fps); guard anyway.
-    const int64_t n = std::min({generated.size(0), truth.size(0), static_cast<int64_t>(mouth.size())});
-    generated = generated.slice(0, 0, n);
-    truth = truth.slice(0, 0, n);
-    at::Tensor boxes = at::empty({n, 4}, at::kLong);
-    // Mouth boxes are in the dataset's pixels (its portrait's size); scale them to the evaluation size.
-    const double k = static_cast<double>(size) / static_cast<double>(io::decode_image_rgba(clip.portrait).width);
-    auto b = boxes.accessor<int64_t, 2>();
-    for (int64_t f = 0; f < n; ++f) {
-      const synth::MouthRow& m = mouth[static_cast<size_t>(f)];
-      b[f][0] = std::lround(m.x0 * k);
-      b[f][1] = std::lround(m.y0 * k);
-      b[f][2] = std::lround(m.x1 * k);
-      b[f][3] = std::lround(m.y1 * k);
-    }
-    io::ImageLoadOptions image_options;
-    image_options.size = static_cast<int>(size);
-    at::Tensor portrait = io::load_image(clip.portrait, image_options);
-    at::Tensor baseline = (portrait.permute({1, 2, 0}) * 255.0).round().clamp(0, 255).to(at::kByte);
-    baseline = baseline.unsqueeze(0).expand({n, -1, -1, -1}).contiguous();
-
-    ClipEvaluation e{clip.id, clip.language, n, score(generated, truth, boxes), score(baseline, truth, boxes)};
+    const int64_t n = std::min(generated.size(0), truth.frames.size(0));
+    ClipEvaluation e{clip.id, clip.language, n, score_frames(generated.slice(0, 0, n), truth),
+                     score_frames(baseline_frames(truth, n), truth)};
     accumulate(model_sum, e.model);
     accumulate(base_sum, e.baseline);
     accumulate(by_language[clip.language].first, e.model);

@@ -2,6 +2,8 @@
 // Model evaluation on a held-out thg-synth split: generate every clip from its portrait and speech,
 // compare with the renderer's ground truth, always next to the baseline "repeat the portrait".
 // The figures in weights/README.md come from this.
+#include <ATen/core/Tensor.h>
+
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -10,6 +12,7 @@
 
 #include "model/talking_head.h"
 #include "pipeline/generate.h"
+#include "synth/dataset.h"
 
 namespace thg::pipeline {
 
@@ -38,6 +41,20 @@ struct EvaluationReport {
   double generate_seconds = 0;                   // generation time, all clips
   int64_t frames = 0;
 };
+
+// A held-out clip's ground truth at an evaluation size: frames, mouth boxes (scaled), portrait.
+struct ClipTruth {
+  at::Tensor frames;    // uint8 [N, S, S, 3]
+  at::Tensor boxes;     // int64 [N, 4]
+  at::Tensor portrait;  // uint8 [S, S, 3]
+};
+ClipTruth load_clip_truth(const synth::DatasetClip& clip, int64_t size);
+
+// Scores `frames` against the truth's first frames.size(0) frames (a generated clip may be cut
+// short with GenerateOptions::max_frames).
+Scores score_frames(const at::Tensor& frames, const ClipTruth& truth);
+// The "repeat the portrait" baseline for `frames` frames.
+at::Tensor baseline_frames(const ClipTruth& truth, int64_t frames);
 
 EvaluationReport evaluate(const model::TalkingHeadModel& model, const EvaluateOptions& options);
 

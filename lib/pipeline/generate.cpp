@@ -139,6 +139,12 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
     throw Error::input(o.audio.string(), "audio is " + std::to_string(result.audio_seconds).substr(0, 5) +
                                              " s long, shorter than one video frame");
   result.frames = std::max<int64_t>(1, std::llround(result.audio_seconds * result.fps));
+  if (o.max_frames > 0 && result.frames > o.max_frames) {
+    result.frames = o.max_frames;
+    const auto keep = static_cast<size_t>(std::llround(static_cast<double>(result.frames) / result.fps * speech.sample_rate));
+    speech.samples.resize(std::min(speech.samples.size(), keep * static_cast<size_t>(speech.channels)));
+    result.audio_seconds = speech.seconds();
+  }
   timer.add("decode", t0);
   throw_if_interrupted();
 

@@ -30,6 +30,7 @@ struct GenerateOptions {
   int64_t chunk_frames = 0; // 0: the model's default
   int64_t chunk_overlap = -1;  // < 0: the model's default; frames shared (and cross-faded) by consecutive chunks
   double max_audio_seconds = 3600.0;
+  int64_t max_frames = 0;   // > 0: only the first max_frames frames (and their audio): previews, benchmarks
   bool progress = true;     // draw a progress bar (only when stderr is a terminal)
   // Called after each chunk with (frames done, frames in the clip): for embedders and batch.
   std::function<void(int64_t, int64_t)> on_frames;
