@@ -5,6 +5,7 @@
 #include <string>
 
 #include "synth/dataset.h"
+#include "test_util.h"
 
 namespace thg::test {
 
@@ -27,5 +28,23 @@ class FakeSpeech : public synth::SpeechSynthesizer {
     return s;
   }
 };
+
+// A 3-train-clip + 1-test-clip, 64 px dataset (the tiny model's size) made once per test process.
+// Returns the folder; train.jsonl and test.jsonl are in it.
+inline const std::filesystem::path& tiny_synth_dataset() {
+  static ScratchDir dir;
+  static const std::filesystem::path root = [] {
+    FakeSpeech speech;
+    synth::DatasetOptions o;
+    o.output = dir.path();
+    o.train_clips = 3;
+    o.test_clips = 1;
+    o.size = 64;
+    o.threads = 1;
+    synth::make_dataset(o, speech);
+    return dir.path();
+  }();
+  return root;
+}
 
 }  // namespace thg::test

@@ -27,23 +27,6 @@ std::string tiny_recipe(int64_t vae_steps, int64_t unet_steps) {
          "unet: {steps: " + std::to_string(unet_steps) + ", batch: 2, frames: 4, lr: 1.0e-3, warmup: 1, drop_all: 0.5, drop_audio: 0.25}\n";
 }
 
-// A 3-clip, 64 px dataset made once per test process.
-const fs::path& tiny_dataset() {
-  static test::ScratchDir dir;
-  static const fs::path manifest = [] {
-    test::FakeSpeech speech;
-    synth::DatasetOptions o;
-    o.output = dir.path();
-    o.train_clips = 3;
-    o.test_clips = 1;
-    o.size = 64;
-    o.threads = 1;
-    synth::make_dataset(o, speech);
-    return dir.path() / "train.jsonl";
-  }();
-  return manifest;
-}
-
 TEST(Recipe, ReadsStagesResolvesTheModelAndRejectsTypos) {
   test::ScratchDir dir;
   test::write_file(dir / "r.yaml", tiny_recipe(4, 6));
@@ -99,7 +82,7 @@ TEST(AdamW, ClipsTheGlobalGradientNorm) {
 train::TrainOptions options_for(const fs::path& recipe, const fs::path& out) {
   train::TrainOptions o;
   o.recipe = train::load_recipe(recipe);
-  o.dataset = tiny_dataset();
+  o.dataset = test::tiny_synth_dataset() / "train.jsonl";
   o.out = out;
   return o;
 }

@@ -1,0 +1,128 @@
+// thg evaluate and thg bench samplers on a tiny model and dataset: the reports exist, hold every
+// cell, and their figures are consistent; bad options fail before any work. Also the SVG plots.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "eval/svg_plot.h"
+#include "fake_speech.h"
+#include "io/video_reader.h"
+#include "model/talking_head.h"
+#include "pipeline/bench_samplers.h"
+#include "pipeline/evaluate.h"
+#include "pipeline/generate.h"
+#include "test_util.h"
+
+namespace thg {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::unique_ptr<model::TalkingHeadModel> tiny_model() { return model::TalkingHeadModel::load(test::tiny_model_file()); }
+
+TEST(SvgPlot, OneLinePerSeriesEscapedLabels) {
+  eval::LineChart c{"PSNR <vs> steps", "steps", "dB", true, {}};
+  c.series.push_back({"ddim", {{2, 20}, {4, 22}, {8, 23}}});
+  c.series.push_back({"a&b", {{2, 19}, {4, 24}}});
+  const std::string svg = eval::render_svg(c);
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_NE(svg.find("</svg>"), std::string::npos);
+  size_t lines = 0;
+  for (size_t p = svg.find("<polyline"); p != std::string::npos; p = svg.find("<polyline", p + 1)) ++lines;
+  EXPECT_EQ(lines, 2u);
+  EXPECT_NE(svg.find("PSNR &lt;vs&gt; steps"), std::string::npos);
+  EXPECT_NE(svg.find("a&amp;b"), std::string::npos);
+  EXPECT_EQ(svg.find("nan"), std::string::npos);
+}
+
+TEST(Generate, MaxFramesCutsVideoAndAudio) {
+  test::ScratchDir dir;
+  auto m = tiny_model();
+  pipeline::GenerateOptions g;
+  g.portrait = test::data("media/rgb8.png");
+  g.audio = test::data("media/speech_2s.m4a");
+  g.output = dir / "cut.mp4";
+  g.steps = 1;
+  g.max_frames = 7;
+  g.progress = false;
+  const pipeline::GenerateResult r = pipeline::generate(*m, g);
+  EXPECT_EQ(r.frames, 7);
+  EXPECT_NEAR(r.audio_seconds, 7.0 / 25.0, 0.01);
+  EXPECT_EQ(io::read_video_frames(g.output, {64, 1000}).size(0), 7);
+}
+
+TEST(Evaluate, ScoresModelAndBaselineAndWritesReports) {
+  test::ScratchDir dir;
+  auto m = tiny_model();
+  pipeline::EvaluateOptions o;
+  o.dataset = test::tiny_synth_dataset() / "test.jsonl";
+  o.out = dir / "eval";
+  o.generation.steps = 1;
+  const pipeline::EvaluationReport r = pipeline::evaluate(*m, o);
+  ASSERT_EQ(r.clips.size(), 1u);
+  // The baseline is the portrait itself: no mouth motion at all, so no lip-sync.
+  EXPECT_EQ(r.baseline.lipsync, 0.0);
+  EXPECT_GT(r.baseline.psnr, 10.0);
+  EXPECT_GT(r.frames, 10);
+  pipeline::write_evaluation_report(r, o.out, {{"model", "tiny"}});
+  std::ifstream in(o.out / "evaluation.json");
+  const auto j = nlohmann::json::parse(in);
+  EXPECT_DOUBLE_EQ(j["model"]["psnr_db"].get<double>(), r.model.psnr);
+  EXPECT_TRUE(fs::exists(o.out / "evaluation.md"));
+  EXPECT_TRUE(fs::exists(o.out / "videos" / (r.clips[0].id + ".mp4")));
+}
+
+TEST(BenchSamplers, GridReportsEveryCellWithConsistentFigures) {
+  test::ScratchDir dir;
+  auto m = tiny_model();
+  pipeline::SamplerBenchOptions o;
+  o.dataset = test::tiny_synth_dataset() / "test.jsonl";
+  o.out = dir / "bench";
+  o.samplers = {"ddim", "heun"};
+  o.steps = {1, 2};
+  o.clips = 1;
+  o.max_frames = 6;
+  o.repeats = 1;
+  o.reference_steps = 3;
+  int64_t calls = 0;
+  o.on_run = [&](int64_t, int64_t, const std::string&) { ++calls; };
+  const pipeline::SamplerBenchReport r = pipeline::bench_samplers(*m, o);
+  ASSERT_EQ(r.rows.size(), 4u);
+  EXPECT_EQ(calls, 1 + 4 * 2);  // reference + (warm-up + 1 repeat) per cell
+  for (const auto& row : r.rows) {
+    EXPECT_GT(row.seconds_per_frame, 0.0);
+    EXPECT_GE(row.total_seconds_per_frame, row.seconds_per_frame);
+    EXPECT_GT(row.psnr_vs_reference, 0.0);
+    // Heun evaluates the model twice per step except the last.
+    EXPECT_EQ(row.evaluations_per_frame, row.sampler == "heun" ? 2 * row.steps - 1 : row.steps) << row.sampler;
+  }
+  pipeline::write_sampler_bench(r, o.out);
+  for (const char* f : {"results.csv", "results.json", "results.md", "psnr_vs_evaluations.svg", "psnr_vs_time.svg",
+                        "lipsync_vs_evaluations.svg", "reference_psnr_vs_evaluations.svg"})
+    EXPECT_TRUE(fs::exists(o.out / f)) << f;
+  std::ifstream csv(o.out / "results.csv");
+  int lines = 0;
+  for (std::string l; std::getline(csv, l);) ++lines;
+  EXPECT_EQ(lines, 5);
+}
+
+TEST(BenchSamplers, UnknownSamplerOrStepsFailBeforeAnyWork) {
+  test::ScratchDir dir;
+  auto m = tiny_model();
+  pipeline::SamplerBenchOptions o;
+  o.dataset = test::tiny_synth_dataset() / "test.jsonl";
+  o.out = dir / "bench";
+  o.samplers = {"ddim", "nope"};
+  EXPECT_THROW(pipeline::bench_samplers(*m, o), Error);
+  o.samplers = {"ddim"};
+  o.steps = {5000};
+  EXPECT_THROW(pipeline::bench_samplers(*m, o), Error);
+  EXPECT_FALSE(fs::exists(o.out));
+}
+
+}  // namespace
+}  // namespace thg
