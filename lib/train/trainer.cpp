@@ -5,6 +5,7 @@
 
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -54,6 +55,9 @@ void export_model(const fs::path& out, const Recipe& recipe, const fs::path& pat
   auto trained = model::TalkingHeadModel::load(stage_result(out, "unet"));
   model::ModelConfig config = trained->config();
   config.generation = recipe.model.generation;
+  // Temporal attention only knows the group length it was trained on: generate in chunks of it.
+  config.generation.chunk_frames = recipe.unet.frames;
+  config.generation.chunk_overlap = std::min(config.generation.chunk_overlap, recipe.unet.frames / 2);
   model::TalkingHeadModel exported(config);
   auto from = trained->named_parameters();
   auto to = exported.named_parameters();

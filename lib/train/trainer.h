@@ -32,8 +32,8 @@ std::filesystem::path stage_checkpoint(const std::filesystem::path& out, const s
 std::filesystem::path stage_result(const std::filesystem::path& out, const std::string& stage);
 
 // Writes the trained model (the unet stage's result) to `path` in `dtype`, with the generation
-// defaults (sampler, steps, guidance, chunking) of the recipe's model config: those are not
-// learned, so they can be tuned after training without retraining.
+// defaults (sampler, steps, guidance) of the recipe's model config, which are not learned and can
+// be tuned after training; the chunk length is the UNet's training group length (unet.frames).
 void export_model(const std::filesystem::path& out, const Recipe& recipe, const std::filesystem::path& path,
                   c10::ScalarType dtype);
 
