@@ -30,6 +30,8 @@ void add_generation_options(CLI::App& app, pipeline::GenerateOptions& g, bool sa
   app.add_option("--chunk-frames", g.chunk_frames, "Frames denoised together (memory vs speed)")
       ->check(CLI::Range(1, 1024));
   app.add_option("--max-audio-seconds", g.max_audio_seconds, "Refuse longer audio")->default_val(3600.0);
+  app.add_option("--max-frames", g.max_frames, "Only the first N frames and their audio (previews; 0: all)")
+      ->check(CLI::Range(int64_t{0}, int64_t{100000000}));
 }
 
 void add_model_options(CLI::App& app, pipeline::ModelSource& model, std::string& attention) {

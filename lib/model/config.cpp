@@ -222,8 +222,8 @@ void ModelConfig::validate() const {
     throw Error::input("", "config: generation.sigma_schedule must be default or karras");
   if (generation.steps < 1 || generation.chunk_frames < 1 || generation.fps < 1)
     throw Error::input("", "config: generation.steps, chunk_frames and fps must be positive");
-  if (generation.chunk_overlap < 0 || generation.chunk_overlap >= generation.chunk_frames)
-    throw Error::input("", "config: generation.chunk_overlap must be >= 0 and less than chunk_frames");
+  // An overlap of a whole chunk or more is clamped to chunk_frames - 1 when generating.
+  if (generation.chunk_overlap < 0) throw Error::input("", "config: generation.chunk_overlap must be >= 0");
 }
 
 ModelConfig parse_model_config(const std::string& yaml, const std::string& source) {

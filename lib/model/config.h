@@ -27,7 +27,7 @@ struct GenerationDefaults {
   std::string sampler = "ddim";
   int64_t steps = 10;
   int64_t chunk_frames = 16;  // frames denoised together; bounds memory for any audio length
-  int64_t chunk_overlap = 4;  // frames shared by consecutive chunks, cross-faded (no seams)
+  int64_t chunk_overlap = 4;  // frames shared by consecutive chunks, cross-faded (no seams); at most chunk_frames - 1 is used
   int fps = 25;
   std::string sigma_schedule = "default";  // default | karras (samplers that support it)
   double flow_shift = 1.0;                 // flow-matching samplers only

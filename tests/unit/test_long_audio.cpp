@@ -76,7 +76,8 @@ TEST(LongAudio, NoSeamsAtChunkBoundariesWithTheBundledModel) {
   const int64_t chunk = 8, overlap = 2;  // the bundled model's defaults (its training group length)
   auto r = test::run_thg({"--quiet", "generate", "-p", test::source_root().string() + "/examples/portrait.png", "-a",
                           test::source_root().string() + "/examples/speech.wav", "-o", out.string(), "--chunk-frames",
-                          std::to_string(chunk), "--chunk-overlap", std::to_string(overlap), "--crf", "0"});
+                          std::to_string(chunk), "--chunk-overlap", std::to_string(overlap), "--crf", "0",
+                          "--max-frames", "62"});  // 10 chunks
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::vector<double> change = eval::frame_changes(io::read_video_frames(out, {128, 100000}));
   // Transitions written from two chunks (the cross-faded span and its edges) against the rest.
