@@ -67,6 +67,10 @@ Recipe parse_recipe(const std::filesystem::path& path) {
   Recipe r;
   r.source = path;
   const std::filesystem::path model_path = path.parent_path() / root["model"].as<std::string>();
+  // Only a regular file of sane size: a FIFO or device (e.g. /dev/stdin) would block the read.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(model_path, ec) || std::filesystem::file_size(model_path, ec) > (1 << 20))
+    throw Error::input(model_path.string(), "the model config named by the recipe is not a regular file under 1 MB");
   std::ifstream in(model_path);
   if (!in) throw Error::input(model_path.string(), "cannot read the model config named by the recipe");
   std::stringstream text;

@@ -39,6 +39,9 @@ TEST(Recipe, ReadsStagesResolvesTheModelAndRejectsTypos) {
   test::write_file(dir / "typo.yaml", "model: " + (test::source_root() / "configs/tiny.yaml").string() + "\nvae: {stpes: 3}\n");
   test::expect_input_error([&] { train::load_recipe(dir / "typo.yaml"); }, (dir / "typo.yaml").string() + " (vae)",
                            "unknown field 'stpes'");
+  // Found by fuzzing: a model path naming a pipe or device must not block.
+  test::write_file(dir / "fifo.yaml", "model: /dev/stdin\n");
+  test::expect_input_error([&] { train::load_recipe(dir / "fifo.yaml"); }, "/dev/stdin", "not a regular file");
   test::write_file(dir / "nomodel.yaml", "seed: 1\n");
   test::expect_input_error([&] { train::load_recipe(dir / "nomodel.yaml"); }, (dir / "nomodel.yaml").string(), "model:");
 }
