@@ -1,5 +1,7 @@
 #include "core/atomic_file.h"
 
+#include <fstream>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -78,6 +80,16 @@ bool same_file(const fs::path& a, const fs::path& b) {
   std::error_code ec;
   bool same = fs::equivalent(a, b, ec);
   return !ec && same;
+}
+
+void write_file_atomically(const std::filesystem::path& path, const std::string& bytes) {
+  AtomicFile file(path);
+  {
+    std::ofstream out(file.temp_path(), std::ios::binary);
+    out << bytes;
+    if (!out.flush()) throw Error::failure(path.string(), "cannot write the file (disk full?)");
+  }
+  file.commit();
 }
 
 }  // namespace thg

@@ -3,6 +3,7 @@
 // in the same folder, fsync, rename over the final name, fsync the folder. If the object is
 // destroyed without commit() (error, interrupt), the temporary file is removed.
 #include <filesystem>
+#include <string>
 
 namespace thg {
 
@@ -25,6 +26,10 @@ class AtomicFile {
   std::filesystem::path temp_;
   bool committed_ = false;
 };
+
+// Writes `bytes` to `path` through an AtomicFile (reports, manifests, records). Throws
+// Error::failure naming the file when it cannot be written (disk full, size limit).
+void write_file_atomically(const std::filesystem::path& path, const std::string& bytes);
 
 // Checks, before any work, that `path` can be created: its folder exists and is writable, and
 // it is not an existing folder. Throws Error::input naming the path otherwise.

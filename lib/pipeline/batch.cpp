@@ -26,16 +26,6 @@ fs::path record_path(const fs::path& output_dir, const std::string& output) {
   return records_dir(output_dir) / (Fingerprint().add(output).hex() + ".json");
 }
 
-void write_text_atomic(const fs::path& path, const std::string& text) {
-  AtomicFile file(path);
-  {
-    std::ofstream out(file.temp_path(), std::ios::binary);
-    out << text;
-    out.flush();
-    if (!out) throw Error::failure(path.string(), "cannot write (disk full?)");
-  }
-  file.commit();
-}
 
 nlohmann::ordered_json to_json(const JobResult& r) {
   return {{"index", r.index}, {"where", r.where},     {"output", r.output}, {"status", r.status},
@@ -189,7 +179,7 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
                           {"guidance_reference", d.guidance_reference.value_or(model.config().generation.guidance_reference)},
                           {"guidance_audio", d.guidance_audio.value_or(model.config().generation.guidance_audio)},
                           {"guidance_rescale", d.guidance_rescale.value_or(model.config().generation.guidance_rescale)}};
-  write_text_atomic(b.output_dir / ".thg-batch" / ("settings." + b.shard.name() + ".json"), settings.dump(2) + "\n");
+  write_file_atomically(b.output_dir / ".thg-batch" / ("settings." + b.shard.name() + ".json"), settings.dump(2) + "\n");
 
   BatchReport report;
   report.shard = b.shard.name();
@@ -241,7 +231,7 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         auto json = to_json(r);
         json["bytes"] = fs::file_size(options.output);
-        write_text_atomic(record, json.dump(2) + "\n");
+        write_file_atomically(record, json.dump(2) + "\n");
       }
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::Cancelled) throw;
@@ -254,7 +244,7 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
     if (r.status == "failed") {
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (job->problems.empty()) log::warn("job " + job->where + " failed: " + r.error);  // others listed up front
-      write_text_atomic(record_path(b.output_dir, job->output.empty() ? job->where : job->output),
+      write_file_atomically(record_path(b.output_dir, job->output.empty() ? job->where : job->output),
                         to_json(r).dump(2) + "\n");
     }
     report.jobs.push_back(r);
@@ -297,14 +287,14 @@ void write_report(const BatchReport& report, const fs::path& output_dir, const s
   j["pending"] = report.count("pending");
   j["jobs"] = nlohmann::ordered_json::array();
   for (const auto& r : report.jobs) j["jobs"].push_back(to_json(r));
-  write_text_atomic(output_dir / ("report" + suffix + ".json"), j.dump(2) + "\n");
+  write_file_atomically(output_dir / ("report" + suffix + ".json"), j.dump(2) + "\n");
   std::ostringstream csv;
   csv << "index,where,output,status,error,seconds,frames,seed,model,job_hash\n";
   for (const auto& r : report.jobs)
     csv << r.index << ',' << csv_field(r.where) << ',' << csv_field(r.output) << ',' << r.status << ','
         << csv_field(r.error) << ',' << r.seconds << ',' << r.frames << ',' << r.seed << ',' << r.model << ','
         << r.job_hash << '\n';
-  write_text_atomic(output_dir / ("report" + suffix + ".csv"), csv.str());
+  write_file_atomically(output_dir / ("report" + suffix + ".csv"), csv.str());
 }
 
 }  // namespace thg::pipeline

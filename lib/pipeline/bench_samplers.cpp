@@ -47,15 +47,6 @@ std::string cpu_name() {
   return "unknown CPU";
 }
 
-void write_text(const fs::path& path, const std::string& text) {
-  AtomicFile file(path);
-  {
-    std::ofstream out(file.temp_path(), std::ios::binary);
-    out << text;
-    if (!out.flush()) throw Error::failure(path.string(), "cannot write (disk full?)");
-  }
-  file.commit();
-}
 
 struct Clip {
   synth::DatasetClip row;
@@ -188,7 +179,7 @@ void write_sampler_bench(const SamplerBenchReport& r, const fs::path& out) {
     csv << x.sampler << ',' << x.steps << ',' << x.evaluations_per_frame << ',' << x.seconds_per_frame << ','
         << x.total_seconds_per_frame << ',' << x.peak_memory_mb << ',' << x.quality.psnr << ',' << x.quality.ssim << ','
         << x.quality.lipsync << ',' << x.quality.temporal << ',' << x.psnr_vs_reference << '\n';
-  write_text(out / "results.csv", csv.str());
+  write_file_atomically(out / "results.csv", csv.str());
 
   auto scores = [](const Scores& s) {
     return nlohmann::ordered_json{{"psnr_db", s.psnr}, {"ssim", s.ssim}, {"lipsync_pearson", s.lipsync},
@@ -207,7 +198,7 @@ void write_sampler_bench(const SamplerBenchReport& r, const fs::path& out) {
                          {"peak_memory_mb", x.peak_memory_mb},
                          {"quality", scores(x.quality)},
                          {"psnr_vs_reference_db", x.psnr_vs_reference}});
-  write_text(out / "results.json", j.dump(2) + "\n");
+  write_file_atomically(out / "results.json", j.dump(2) + "\n");
 
   std::ostringstream md;
   char line[320];
@@ -228,7 +219,7 @@ void write_sampler_bench(const SamplerBenchReport& r, const fs::path& out) {
                 r.about.count("reference") ? r.about.at("reference").c_str() : "", r.reference.psnr, r.reference.ssim,
                 r.reference.lipsync, r.baseline.psnr, r.baseline.ssim, r.baseline.lipsync);
   md << line;
-  write_text(out / "results.md", md.str());
+  write_file_atomically(out / "results.md", md.str());
 
   auto chart = [&](const std::string& title, const std::string& xl, const std::string& yl, bool log_x,
                    auto x_of, auto y_of) {
@@ -248,13 +239,13 @@ void write_sampler_bench(const SamplerBenchReport& r, const fs::path& out) {
   auto psnr = [](const SamplerBenchRow& x) { return x.quality.psnr; };
   auto lipsync = [](const SamplerBenchRow& x) { return x.quality.lipsync; };
   auto vs_ref = [](const SamplerBenchRow& x) { return x.psnr_vs_reference; };
-  write_text(out / "psnr_vs_evaluations.svg",
+  write_file_atomically(out / "psnr_vs_evaluations.svg",
              chart("PSNR against ground truth vs UNet evaluations", "UNet evaluations per frame", "PSNR (dB)", true, evals, psnr));
-  write_text(out / "lipsync_vs_evaluations.svg",
+  write_file_atomically(out / "lipsync_vs_evaluations.svg",
              chart("Lip-sync vs UNet evaluations", "UNet evaluations per frame", "lip-sync (Pearson)", true, evals, lipsync));
-  write_text(out / "reference_psnr_vs_evaluations.svg",
+  write_file_atomically(out / "reference_psnr_vs_evaluations.svg",
              chart("Distance to the high-step reference", "UNet evaluations per frame", "PSNR vs reference (dB)", true, evals, vs_ref));
-  write_text(out / "psnr_vs_time.svg",
+  write_file_atomically(out / "psnr_vs_time.svg",
              chart("PSNR vs denoising time per frame", "seconds per frame", "PSNR (dB)", false, time, psnr));
 }
 

@@ -42,15 +42,6 @@ nlohmann::ordered_json to_json(const Scores& s) {
   return {{"psnr_db", s.psnr}, {"ssim", s.ssim}, {"lipsync_pearson", s.lipsync}, {"temporal_error", s.temporal}};
 }
 
-void write_text(const fs::path& path, const std::string& text) {
-  AtomicFile file(path);
-  {
-    std::ofstream out(file.temp_path(), std::ios::binary);
-    out << text;
-    if (!out.flush()) throw Error::failure(path.string(), "cannot write the report (disk full?)");
-  }
-  file.commit();
-}
 
 }  // namespace
 
@@ -145,7 +136,7 @@ void write_evaluation_report(const EvaluationReport& r, const fs::path& out,
   for (const ClipEvaluation& c : r.clips)
     j["per_clip"].push_back({{"id", c.id}, {"language", c.language}, {"frames", c.frames},
                              {"model", to_json(c.model)}, {"baseline", to_json(c.baseline)}});
-  write_text(out / "evaluation.json", j.dump(2) + "\n");
+  write_file_atomically(out / "evaluation.json", j.dump(2) + "\n");
 
   std::ostringstream md;
   char line[256];
@@ -164,7 +155,7 @@ void write_evaluation_report(const EvaluationReport& r, const fs::path& out,
                   s.temporal);
     md << line;
   }
-  write_text(out / "evaluation.md", md.str());
+  write_file_atomically(out / "evaluation.md", md.str());
 }
 
 }  // namespace thg::pipeline

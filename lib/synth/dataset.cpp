@@ -35,15 +35,6 @@ int64_t pick_sentence(std::mt19937_64& rng, const std::string& language, bool he
   }
 }
 
-void write_text_atomically(const fs::path& path, const std::string& text) {
-  AtomicFile file(path);
-  {
-    std::ofstream out(file.temp_path(), std::ios::binary);
-    out << text;
-    if (!out.flush()) throw Error::failure(path.string(), "cannot write the file (disk full?)");
-  }
-  file.commit();
-}
 
 std::string clip_line(const ClipSpec& spec, const ClipFiles& files) {
   nlohmann::json j{{"id", spec.id},
@@ -128,7 +119,7 @@ ClipFiles write_clip(const ClipSpec& spec, SpeechSynthesizer& synthesizer, int s
         << box.x0 << ',' << box.y0 << ',' << box.x1 << ',' << box.y1 << '\n';
   }
   video.finish();
-  write_text_atomically(files.mouth, csv.str());
+  write_file_atomically(files.mouth, csv.str());
   return files;
 }
 
@@ -200,8 +191,8 @@ DatasetSummary make_dataset(const DatasetOptions& o, SpeechSynthesizer& synthesi
     summary.frames += job.files.frames;
     summary.seconds_of_speech += job.files.seconds;
   }
-  write_text_atomically(o.output / "train.jsonl", train);
-  write_text_atomically(o.output / "test.jsonl", test);
+  write_file_atomically(o.output / "train.jsonl", train);
+  write_file_atomically(o.output / "test.jsonl", test);
   return summary;
 }
 
