@@ -33,19 +33,26 @@ std::string duration_text(double seconds) {
   return buf;
 }
 
+// Saves `trained`'s weights with another config of the same architecture (only fields that do not
+// shape parameters differ: the latent scale, generation defaults).
+void save_under_config(model::TalkingHeadModel& trained, const model::ModelConfig& config, const fs::path& path,
+                       c10::ScalarType dtype) {
+  model::TalkingHeadModel copy(config);
+  auto from = trained.named_parameters();
+  auto to = copy.named_parameters();
+  {
+    at::NoGradGuard no_grad;
+    for (size_t i = 0; i < from.size(); ++i) *to[i].second = from[i].second->detach().to(at::kCPU).clone();
+  }
+  copy.save(path, dtype);
+}
+
 // Stage 1's result with the measured latent scale written into its config.
 void save_vae_result(model::TalkingHeadModel& trained, const std::vector<TrainingClip>& clips, const fs::path& path) {
   model::ModelConfig config = trained.config();
   const double std_dev = latent_std(trained, clips, 512);
   config.vae.scaling_factor = 1.0 / std::max(std_dev, 1e-3);
-  model::TalkingHeadModel scaled(config);
-  auto from = trained.named_parameters();
-  auto to = scaled.named_parameters();
-  {
-    at::NoGradGuard no_grad;
-    for (size_t i = 0; i < from.size(); ++i) *to[i].second = from[i].second->detach().to(at::kCPU).clone();
-  }
-  scaled.save(path, at::kFloat);
+  save_under_config(trained, config, path, at::kFloat);
   std::fprintf(stderr, "vae: latent std %.4f -> scaling_factor %.4f\n", std_dev, config.vae.scaling_factor);
 }
 
@@ -58,12 +65,7 @@ void export_model(const fs::path& out, const Recipe& recipe, const fs::path& pat
   // Temporal attention only knows the group length it was trained on: generate in chunks of it.
   config.generation.chunk_frames = recipe.unet.frames;
   config.generation.chunk_overlap = std::min(config.generation.chunk_overlap, recipe.unet.frames / 2);
-  model::TalkingHeadModel exported(config);
-  auto from = trained->named_parameters();
-  auto to = exported.named_parameters();
-  at::NoGradGuard no_grad;
-  for (size_t i = 0; i < from.size(); ++i) *to[i].second = from[i].second->detach().clone();
-  exported.save(path, dtype);
+  save_under_config(*trained, config, path, dtype);
 }
 
 bool run_stage(const TrainOptions& o, const std::string& stage) {
