@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "nn/fused_kernels.h"
+#include "nn/kernel_choice.h"
 
 namespace thg::nn {
 
@@ -34,6 +36,13 @@ const char* attention_backend_name(AttentionBackend backend) {
 void set_attention_backend(AttentionBackend backend) { g_backend.store(backend); }
 AttentionBackend attention_backend() { return g_backend.load(); }
 
+namespace {
+std::string shape_label(const at::Tensor& q, const at::Tensor& k) {
+  return "attention " + dtype_label(q) + " B*H=" + std::to_string(q.size(0) * q.size(1)) + " Lq=" + std::to_string(q.size(2)) +
+         " Lk=" + std::to_string(k.size(2)) + " D=" + std::to_string(q.size(3));
+}
+}  // namespace
+
 at::Tensor scaled_dot_product(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                               AttentionBackend backend) {
   switch (backend) {
@@ -44,10 +53,20 @@ at::Tensor scaled_dot_product(const at::Tensor& q, const at::Tensor& k, const at
       return at::matmul(at::softmax(scores, -1).to(v.scalar_type()), v);
     }
     case AttentionBackend::Fused:
-      // The fused CUDA kernel arrives with the kernels issue; until then it is refused, not faked.
-      throw Error::input("", "attention backend 'fused' is not available in this build (use auto, sdpa or math)");
-    case AttentionBackend::Sdpa:
+      if (auto why = fused_attention_unavailable(q, k, v))
+        throw Error::input("", "attention backend 'fused' cannot run here: " + *why + " (use auto, sdpa or math)");
+      return fused_attention(q, k, v);
     case AttentionBackend::Auto:
+      // Where the fused kernel applies, whichever of it and SDPA measured faster on this GPU.
+      if (!fused_attention_unavailable(q, k, v)) {
+        const size_t pick = fastest_kernel(
+            shape_label(q, k),
+            {{"fused", [&] { fused_attention(q, k, v); }}, {"sdpa", [&] { at::scaled_dot_product_attention(q, k, v); }}},
+            [&] { synchronize_device_of(q); });
+        if (pick == 0) return fused_attention(q, k, v);
+      }
+      break;
+    case AttentionBackend::Sdpa:
       break;
   }
   return at::scaled_dot_product_attention(q, k, v);

@@ -11,8 +11,10 @@ namespace thg::nn {
 enum class AttentionBackend {
   Math,   // softmax(q k^T / sqrt(d)) v with plain ops: the reference
   Sdpa,   // at::scaled_dot_product_attention (flash / efficient / cuDNN / math inside PyTorch)
-  Fused,  // THG's own CUDA kernel (kernels/), CUDA tensors only
-  Auto,   // the fastest measured for the shape; currently Sdpa
+  Fused,  // THG's own CUDA kernels (kernels/): fp16/bf16 CUDA tensors, inference only; also
+          // GroupNorm+SiLU (nn/layers.h)
+  Auto,   // per shape, the faster of fused and sdpa as measured on this GPU (nn/kernel_choice.h)
+          // where the fused kernel applies; sdpa elsewhere (CPU, fp32, training)
 };
 
 AttentionBackend parse_attention_backend(const std::string& name);  // throws Error::input listing valid names

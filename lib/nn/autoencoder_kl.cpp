@@ -74,7 +74,7 @@ at::Tensor VaeEncoder::forward(const at::Tensor& x) const {
     if (!block.downsamplers.empty()) h = block.downsamplers[0].forward(h);
   }
   h = mid_block.forward(h);
-  return conv_out.forward(at::silu(conv_norm_out.forward(h)));
+  return conv_out.forward(conv_norm_out.forward_silu(h));
 }
 
 VaeDecoder::VaeDecoder(const AutoencoderConfig& c)
@@ -108,7 +108,7 @@ at::Tensor VaeDecoder::forward(const at::Tensor& z) const {
     for (size_t j = 0; j < block.resnets.size(); ++j) h = block.resnets[j].forward(h);
     if (!block.upsamplers.empty()) h = block.upsamplers[0].forward(h);
   }
-  return conv_out.forward(at::silu(conv_norm_out.forward(h)));
+  return conv_out.forward(conv_norm_out.forward_silu(h));
 }
 
 AutoencoderKL::AutoencoderKL(const AutoencoderConfig& c)

@@ -44,9 +44,9 @@ ResnetBlock2D::ResnetBlock2D(int64_t in, int64_t out, int64_t temb_channels, int
 }
 
 at::Tensor ResnetBlock2D::forward(const at::Tensor& x, const at::Tensor& temb) const {
-  at::Tensor h = conv1.forward(at::silu(norm1.forward(x)));
+  at::Tensor h = conv1.forward(norm1.forward_silu(x));
   if (time_emb_proj && temb.defined()) h = h + time_emb_proj->forward(at::silu(temb)).unsqueeze(-1).unsqueeze(-1);
-  h = conv2.forward(at::silu(norm2.forward(h)));
+  h = conv2.forward(norm2.forward_silu(h));
   return (conv_shortcut ? conv_shortcut->forward(x) : x) + h;
 }
 

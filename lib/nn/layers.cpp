@@ -3,7 +3,13 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+
+#include "nn/attention.h"
+#include "nn/fused_kernels.h"
+#include "nn/kernel_choice.h"
 
 namespace thg::nn {
 
@@ -54,6 +60,22 @@ GroupNorm::GroupNorm(int64_t groups_, int64_t channels, double eps_) : groups(gr
 }
 
 at::Tensor GroupNorm::forward(const at::Tensor& x) const { return at::group_norm(x, groups, weight, bias, eps); }
+
+at::Tensor GroupNorm::forward_silu(const at::Tensor& x) const {
+  const AttentionBackend backend = attention_backend();
+  if ((backend == AttentionBackend::Fused || backend == AttentionBackend::Auto) &&
+      !fused_group_norm_unavailable(x, weight, groups)) {
+    auto fused = [&] { return fused_group_norm(x, groups, weight, bias, eps, true); };
+    if (backend == AttentionBackend::Fused) return fused();
+    const std::string shape = "group_norm_silu " + dtype_label(x) + " N=" + std::to_string(x.size(0)) + " C=" +
+                              std::to_string(x.size(1)) + " spatial=" + std::to_string(x.numel() / std::max<int64_t>(x.size(0) * x.size(1), 1)) +
+                              " groups=" + std::to_string(groups);
+    const size_t pick = fastest_kernel(shape, {{"fused", [&] { fused(); }}, {"torch", [&] { at::silu(forward(x)); }}},
+                                       [&] { synchronize_device_of(x); });
+    if (pick == 0) return fused();
+  }
+  return at::silu(forward(x));
+}
 
 void GroupNorm::init_own_parameters(at::Generator&) {
   at::NoGradGuard no_grad;

@@ -32,6 +32,9 @@ class GroupNorm : public Module {
  public:
   GroupNorm(int64_t groups, int64_t channels, double eps = 1e-5);
   at::Tensor forward(const at::Tensor& x) const;
+  // silu(forward(x)), the pattern of every ResNet block: on CUDA with the `fused` or `auto`
+  // backend (nn/attention.h) one fused kernel instead of two passes.
+  at::Tensor forward_silu(const at::Tensor& x) const;
   at::Tensor weight, bias;
   int64_t groups;
   double eps;

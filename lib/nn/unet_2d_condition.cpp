@@ -170,7 +170,7 @@ at::Tensor UNet2DConditionModel::forward(const at::Tensor& sample, const at::Ten
     }
     if (!block.upsamplers.empty()) h = block.upsamplers[0].forward(h);
   }
-  return conv_out.forward(at::silu(conv_norm_out.forward(h)));
+  return conv_out.forward(conv_norm_out.forward_silu(h));
 }
 
 }  // namespace thg::nn

@@ -1,0 +1,9 @@
+#include "flash_attention.cuh"
+
+namespace thg::kernels {
+
+bool launch_flash_attention_bf16(const AttentionParams& p, const AttentionPlan& plan, int batch_heads, cudaStream_t stream) {
+  return detail::launch_planned<__nv_bfloat16>(p, plan, batch_heads, stream);
+}
+
+}  // namespace thg::kernels
