@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "nn/fused_kernels.h"
 #include "nn/kernel_choice.h"
+#include "nn/shape_recorder.h"
 
 namespace thg::nn {
 
@@ -45,6 +46,7 @@ std::string shape_label(const at::Tensor& q, const at::Tensor& k) {
 
 at::Tensor scaled_dot_product(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                               AttentionBackend backend) {
+  ShapeRecorder::record_attention({q.size(0), q.size(1), q.size(2), k.size(2), q.size(3)});
   switch (backend) {
     case AttentionBackend::Math: {
       const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));

@@ -10,6 +10,7 @@
 #include "nn/attention.h"
 #include "nn/fused_kernels.h"
 #include "nn/kernel_choice.h"
+#include "nn/shape_recorder.h"
 
 namespace thg::nn {
 
@@ -62,13 +63,15 @@ GroupNorm::GroupNorm(int64_t groups_, int64_t channels, double eps_) : groups(gr
 at::Tensor GroupNorm::forward(const at::Tensor& x) const { return at::group_norm(x, groups, weight, bias, eps); }
 
 at::Tensor GroupNorm::forward_silu(const at::Tensor& x) const {
+  const int64_t spatial = x.numel() / std::max<int64_t>(x.size(0) * x.size(1), 1);
+  ShapeRecorder::record_group_norm({x.size(0), x.size(1), spatial, groups});
   const AttentionBackend backend = attention_backend();
   if ((backend == AttentionBackend::Fused || backend == AttentionBackend::Auto) &&
       !fused_group_norm_unavailable(x, weight, groups)) {
     auto fused = [&] { return fused_group_norm(x, groups, weight, bias, eps, true); };
     if (backend == AttentionBackend::Fused) return fused();
     const std::string shape = "group_norm_silu " + dtype_label(x) + " N=" + std::to_string(x.size(0)) + " C=" +
-                              std::to_string(x.size(1)) + " spatial=" + std::to_string(x.numel() / std::max<int64_t>(x.size(0) * x.size(1), 1)) +
+                              std::to_string(x.size(1)) + " spatial=" + std::to_string(spatial) +
                               " groups=" + std::to_string(groups);
     const size_t pick = fastest_kernel(shape, {{"fused", [&] { fused(); }}, {"torch", [&] { at::silu(forward(x)); }}},
                                        [&] { synchronize_device_of(x); });
