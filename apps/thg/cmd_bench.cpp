@@ -17,40 +17,91 @@
 namespace thg::app {
 
 namespace {
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::vector<int64_t> parse_int_list(const std::string& text, const std::string& option) {
+  std::vector<int64_t> out;
+  for (const std::string& s : split_list(text)) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stoll(s, &used));
+      if (used != s.size()) throw std::invalid_argument(s);
+    } catch (const std::exception&) {
+      throw Error::input("", option + " must be a comma-separated list of integers, not '" + text + "'");
+    }
+  }
+  if (out.empty()) throw Error::input("", option + " is empty");
+  return out;
+}
+
 struct BenchUnetCli {
   pipeline::ModelSource model;
   pipeline::UnetBenchOptions bench;
   std::string attention;  // empty: the model config's
+  std::string frames = "4";
+  std::string backends;   // empty: --attention / the config's
+  std::string out;
   std::string save_weights;
   bool json = false;
 };
 
-int run_bench_unet(const BenchUnetCli& o) {
+int run_bench_unet(const BenchUnetCli& o, const GlobalOptions& global) {
   if (!o.attention.empty()) nn::parse_attention_backend(o.attention);
+  pipeline::UnetBenchGridOptions grid;
+  grid.options = o.bench;
+  grid.frames = parse_int_list(o.frames, "--frames");
+  for (int64_t f : grid.frames)
+    if (f < 1 || f > 1024) throw Error::input("", "--frames must be in 1..1024");
+  for (const std::string& b : split_list(o.backends)) grid.backends.push_back(nn::parse_attention_backend(b));
   pipeline::LoadedModel loaded = pipeline::load_model(o.model);
   apply_attention(o.attention, *loaded.model);
   if (!o.save_weights.empty()) loaded.model->save(o.save_weights, at::kFloat);
-  pipeline::UnetBenchResult r = pipeline::bench_unet(*loaded.model, o.bench);
-  if (o.json) {
-    nlohmann::ordered_json j;
-    j["model"] = loaded.description;
-    j["device"] = r.device;
-    j["dtype"] = o.model.dtype;
-    j["attention"] = nn::attention_backend_name(nn::attention_backend());
-    j["size"] = r.size;
-    j["frames"] = r.frames;
-    j["unet_parameters"] = r.parameters;
-    j["seconds"] = r.seconds;
-    j["median_seconds"] = r.median_seconds;
-    j["per_frame_seconds"] = r.per_frame_seconds;
-    j["peak_rss_bytes"] = r.peak_rss_bytes;
-    std::cout << j.dump(2) << "\n";
-  } else {
-    std::printf("%s on %s: %lld frames of %lldx%lld per forward, median %.4f s (%.4f s per frame), peak RSS %.0f MB\n",
-                loaded.description.c_str(), r.device.c_str(), static_cast<long long>(r.frames),
-                static_cast<long long>(r.size), static_cast<long long>(r.size), r.median_seconds, r.per_frame_seconds,
-                r.peak_rss_bytes / 1048576.0);
+  const bool single = grid.frames.size() == 1 && grid.backends.size() <= 1;
+  std::unique_ptr<Progress> bar;
+  if (!single) {
+    grid.options.progress = false;  // one bar over the grid instead
+    if (!global.quiet)
+      grid.on_cell = [&](int64_t done, int64_t total, const std::string& cell) {
+        if (!bar) bar = std::make_unique<Progress>("bench unet", total, "cells");
+        if (done > 0) bar->advance();
+        if (!cell.empty()) bar->set_label("bench unet " + cell);
+      };
   }
+  pipeline::UnetBenchReport report = pipeline::bench_unet_grid(*loaded.model, grid);
+  if (bar) bar->finish();
+  report.about["model"] = loaded.description;
+  if (!o.out.empty()) pipeline::write_unet_bench(report, o.out);
+  for (const auto& row : report.rows) {
+    const pipeline::UnetBenchResult& r = row.result;
+    if (o.json) {
+      nlohmann::ordered_json j;
+      j["model"] = loaded.description;
+      j["device"] = r.device;
+      j["dtype"] = o.model.dtype;
+      j["attention"] = row.attention;
+      j["size"] = r.size;
+      j["frames"] = r.frames;
+      j["unet_parameters"] = r.parameters;
+      j["seconds"] = r.seconds;
+      j["median_seconds"] = r.median_seconds;
+      j["per_frame_seconds"] = r.per_frame_seconds;
+      j["peak_rss_bytes"] = r.peak_rss_bytes;
+      std::cout << j.dump(single ? 2 : -1) << "\n";  // one object, or one line per cell (JSON Lines)
+    } else {
+      std::printf("%s on %s, attention %s: %lld frames of %lldx%lld per forward, median %.4f s (%.4f s per frame), "
+                  "peak RSS %.0f MB\n",
+                  loaded.description.c_str(), r.device.c_str(), row.attention.c_str(), static_cast<long long>(r.frames),
+                  static_cast<long long>(r.size), static_cast<long long>(r.size), r.median_seconds, r.per_frame_seconds,
+                  r.peak_rss_bytes / 1048576.0);
+    }
+  }
+  if (!o.out.empty() && !o.json) std::printf("wrote %s/results.{csv,json,md} and seconds_per_frame_vs_frames.svg\n", o.out.c_str());
   return 0;
 }
 }  // namespace
@@ -62,25 +113,9 @@ struct BenchSamplersCli {
   std::string samplers, steps;
 };
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 int run_bench_samplers(BenchSamplersCli& o, const GlobalOptions& global) {
   o.bench.samplers = split_list(o.samplers);
-  for (const std::string& s : split_list(o.steps)) {
-    try {
-      size_t used = 0;
-      o.bench.steps.push_back(std::stoll(s, &used));
-      if (used != s.size()) throw std::invalid_argument(s);
-    } catch (const std::exception&) {
-      throw Error::input("", "--steps must be a comma-separated list of integers, not '" + o.steps + "'");
-    }
-  }
+  o.bench.steps = parse_int_list(o.steps, "--steps");
   pipeline::LoadedModel loaded = pipeline::load_model(o.model);
   apply_attention(o.attention, *loaded.model);
   std::unique_ptr<Progress> bar;
@@ -105,14 +140,17 @@ Handler add_bench_command(CLI::App& app, const GlobalOptions& global) {
   auto o = std::make_shared<BenchUnetCli>();
   o->model.init_seed = 0;
   add_model_options(*unet, o->model, o->attention);
-  unet->add_option("--frames", o->bench.frames, "Frames per forward")->default_val(4)->check(CLI::Range(1, 1024));
+  unet->add_option("--frames", o->frames, "Frames per forward; a comma-separated list runs each")->default_val("4");
+  unet->add_option("--backends", o->backends, "Attention backends to compare, e.g. sdpa,math,auto (default: --attention)");
+  unet->add_option("--out", o->out, "Also write results.{csv,json,md} and a plot (SVG) into this folder");
   unet->add_option("--size", o->bench.size, "Image size (default: the model's)");
   unet->add_option("--warmup", o->bench.warmup, "Untimed forwards first")->default_val(1)->check(CLI::Range(0, 100));
   unet->add_option("--repeats", o->bench.repeats, "Timed forwards (median reported)")->default_val(5)->check(CLI::Range(1, 1000));
   unet->add_option("--save-weights", o->save_weights, "Also save the model as run (fp32), e.g. for a Python baseline");
-  unet->add_flag("--json", o->json, "Machine-readable output on stdout");
+  unet->add_flag("--json", o->json, "Machine-readable output on stdout (one JSON line per cell for a grid)");
   unet->footer("Examples:\n  thg bench unet --config configs/sd15.yaml --frames 2 --repeats 3\n"
-               "  thg bench unet --device cuda --dtype float16 --json");
+               "  thg bench unet --device cuda --dtype float16 --json\n"
+               "  thg bench unet --frames 1,4,8,16 --backends sdpa,math --out bench-unet");
   auto* samplers = app.add_subcommand("samplers", "Speed and quality of samplers x step counts on held-out clips");
   auto s = std::make_shared<BenchSamplersCli>();
   samplers->add_option("--dataset", s->bench.dataset, "Held-out clips with ground truth (thg-synth test.jsonl)")
@@ -132,7 +170,7 @@ Handler add_bench_command(CLI::App& app, const GlobalOptions& global) {
   app.footer("Examples:\n  thg bench unet --config configs/default.yaml --json\n"
              "  thg bench samplers --out bench/ --steps 4,8,16");
   return [o, unet, s, samplers, &global]() -> int {
-    if (unet->parsed()) return run_bench_unet(*o);
+    if (unet->parsed()) return run_bench_unet(*o, global);
     if (samplers->parsed()) return run_bench_samplers(*s, global);
     return 2;
   };

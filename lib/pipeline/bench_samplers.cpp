@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/atomic_file.h"
+#include "core/machine.h"
 #include "core/cancel.h"
 #include "core/error.h"
 #include "eval/metrics.h"
@@ -34,18 +35,7 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-double process_peak_rss_mb() {
-  struct rusage u {};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;
-}
-
-std::string cpu_name() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown CPU";
-}
+double process_peak_rss_mb() { return static_cast<double>(process_peak_rss_bytes()) / 1048576.0; }
 
 
 struct Clip {

@@ -3,13 +3,20 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
-#include <sys/resource.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/machine.h"
 #include "core/progress.h"
+#include "eval/svg_plot.h"
 
 #ifdef THG_HAVE_CUDA_KERNELS
 #include <ATen/cuda/CUDAContext.h>
@@ -46,7 +53,8 @@ UnetBenchResult bench_unet(const model::TalkingHeadModel& model, const UnetBench
   at::Tensor noisy = at::randn({o.frames, cfg.vae.latent_channels, lat, lat}, g).to(options);
   at::Tensor t = at::full({o.frames}, 500.0, options);
 
-  Progress bar("bench unet", o.warmup + o.repeats, "forwards");
+  std::optional<Progress> bar;
+  if (o.progress) bar.emplace("bench unet", o.warmup + o.repeats, "forwards");
   for (int i = 0; i < o.warmup + o.repeats; ++i) {
     synchronize(model.device());
     const auto start = std::chrono::steady_clock::now();
@@ -54,20 +62,102 @@ UnetBenchResult bench_unet(const model::TalkingHeadModel& model, const UnetBench
     synchronize(model.device());
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (i >= o.warmup) r.seconds.push_back(s);
-    bar.advance();
+    if (bar) bar->advance();
   }
-  bar.finish();
+  if (bar) bar->finish();
   std::vector<double> sorted = r.seconds;
   std::sort(sorted.begin(), sorted.end());
   const size_t n = sorted.size();
   r.median_seconds = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
   r.per_frame_seconds = r.median_seconds / static_cast<double>(o.frames);
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
-  r.peak_rss_bytes = static_cast<int64_t>(usage.ru_maxrss) * 1024;
+  r.peak_rss_bytes = process_peak_rss_bytes();
   for (auto& [name, count] : const_cast<model::TalkingHeadModel&>(model).parameter_counts())
     if (name == "unet") r.parameters = count;
   return r;
+}
+
+UnetBenchReport bench_unet_grid(const model::TalkingHeadModel& model, const UnetBenchGridOptions& o) {
+  const std::vector<int64_t> frames = o.frames.empty() ? std::vector<int64_t>{o.options.frames} : o.frames;
+  const std::vector<nn::AttentionBackend> backends =
+      o.backends.empty() ? std::vector<nn::AttentionBackend>{nn::attention_backend()} : o.backends;
+  for (int64_t f : frames)
+    if (f < 1) throw Error::input("", "bench: frames must be >= 1");
+  UnetBenchReport report;
+  report.about["cpu"] = cpu_name();
+  report.about["threads"] = std::to_string(at::get_num_threads());
+  report.about["device"] = model.device().str();
+  report.about["dtype"] = std::string(c10::toString(model.dtype()));
+  report.about["model"] = model.config().name;
+  report.about["warmup"] = std::to_string(o.options.warmup);
+  report.about["repeats"] = std::to_string(o.options.repeats);
+  report.about["seed"] = std::to_string(o.options.seed);
+  report.about["timing"] = "median of the timed forwards after the warm-up; device synchronised around each";
+  const nn::AttentionBackend saved = nn::attention_backend();
+  const int64_t total = static_cast<int64_t>(frames.size() * backends.size());
+  try {
+    for (nn::AttentionBackend backend : backends) {
+      nn::set_attention_backend(backend);
+      for (int64_t f : frames) {
+        const std::string cell = std::string(nn::attention_backend_name(backend)) + " x" + std::to_string(f) + " frames";
+        if (o.on_cell) o.on_cell(static_cast<int64_t>(report.rows.size()), total, cell);
+        UnetBenchOptions cell_options = o.options;
+        cell_options.frames = f;
+        report.rows.push_back({nn::attention_backend_name(backend), bench_unet(model, cell_options)});
+      }
+    }
+  } catch (...) {
+    nn::set_attention_backend(saved);
+    throw;
+  }
+  nn::set_attention_backend(saved);
+  if (o.on_cell) o.on_cell(total, total, "");
+  if (!report.rows.empty()) report.about["size"] = std::to_string(report.rows.front().result.size);
+  return report;
+}
+
+void write_unet_bench(const UnetBenchReport& r, const std::filesystem::path& out) {
+  std::filesystem::create_directories(out);
+  std::ostringstream csv;
+  csv << "attention,frames,size,median_seconds,seconds_per_frame,peak_rss_mb,unet_parameters\n";
+  for (const auto& x : r.rows)
+    csv << x.attention << ',' << x.result.frames << ',' << x.result.size << ',' << x.result.median_seconds << ','
+        << x.result.per_frame_seconds << ',' << x.result.peak_rss_bytes / 1048576.0 << ',' << x.result.parameters << '\n';
+  write_file_atomically(out / "results.csv", csv.str());
+
+  nlohmann::ordered_json j;
+  j["about"] = r.about;
+  for (const auto& x : r.rows)
+    j["rows"].push_back({{"attention", x.attention},
+                         {"frames", x.result.frames},
+                         {"size", x.result.size},
+                         {"seconds", x.result.seconds},
+                         {"median_seconds", x.result.median_seconds},
+                         {"seconds_per_frame", x.result.per_frame_seconds},
+                         {"peak_rss_bytes", x.result.peak_rss_bytes},
+                         {"unet_parameters", x.result.parameters}});
+  write_file_atomically(out / "results.json", j.dump(2) + "\n");
+
+  std::ostringstream md;
+  md << "# UNet step benchmark\n\n";
+  for (const auto& [k, v] : r.about) md << "- " << k << ": " << v << "\n";
+  md << "\n| Attention | Frames per forward | Median s per forward | ms per frame | Peak RSS (MB) |\n"
+        "|---|---|---|---|---|\n";
+  char line[200];
+  for (const auto& x : r.rows) {
+    std::snprintf(line, sizeof line, "| %s | %lld | %.4f | %.2f | %.0f |\n", x.attention.c_str(),
+                  static_cast<long long>(x.result.frames), x.result.median_seconds, x.result.per_frame_seconds * 1000,
+                  x.result.peak_rss_bytes / 1048576.0);
+    md << line;
+  }
+  write_file_atomically(out / "results.md", md.str());
+
+  eval::LineChart chart{"UNet step: time per frame vs frames per forward", "frames per forward", "ms per frame", true, {}};
+  for (const auto& x : r.rows) {
+    auto it = std::find_if(chart.series.begin(), chart.series.end(), [&](const eval::Series& s) { return s.name == x.attention; });
+    if (it == chart.series.end()) it = chart.series.insert(chart.series.end(), eval::Series{x.attention, {}});
+    it->points.emplace_back(static_cast<double>(x.result.frames), x.result.per_frame_seconds * 1000);
+  }
+  write_file_atomically(out / "seconds_per_frame_vs_frames.svg", eval::render_svg(chart));
 }
 
 }  // namespace thg::pipeline

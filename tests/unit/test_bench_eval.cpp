@@ -13,6 +13,7 @@
 #include "io/video_reader.h"
 #include "model/talking_head.h"
 #include "pipeline/bench_samplers.h"
+#include "pipeline/bench_unet.h"
 #include "pipeline/evaluate.h"
 #include "pipeline/generate.h"
 #include "test_util.h"
@@ -108,6 +109,46 @@ TEST(BenchSamplers, GridReportsEveryCellWithConsistentFigures) {
   int lines = 0;
   for (std::string l; std::getline(csv, l);) ++lines;
   EXPECT_EQ(lines, 5);
+}
+
+TEST(BenchUnet, GridOverBackendsAndChunkSizesWritesEveryCell) {
+  test::ScratchDir dir;
+  auto m = tiny_model();
+  nn::set_attention_backend(nn::AttentionBackend::Auto);
+  pipeline::UnetBenchGridOptions o;
+  o.frames = {1, 3};
+  o.backends = {nn::AttentionBackend::Math, nn::AttentionBackend::Sdpa};
+  o.options.warmup = 0;
+  o.options.repeats = 2;
+  o.options.progress = false;
+  std::vector<std::string> cells;
+  o.on_cell = [&](int64_t, int64_t, const std::string& cell) { cells.push_back(cell); };
+  const pipeline::UnetBenchReport r = pipeline::bench_unet_grid(*m, o);
+  ASSERT_EQ(r.rows.size(), 4u);
+  EXPECT_EQ(cells, (std::vector<std::string>{"math x1 frames", "math x3 frames", "sdpa x1 frames", "sdpa x3 frames", ""}));
+  EXPECT_EQ(nn::attention_backend(), nn::AttentionBackend::Auto) << "the grid must restore the backend";
+  for (const auto& row : r.rows) {
+    EXPECT_EQ(row.result.seconds.size(), 2u);
+    EXPECT_GT(row.result.median_seconds, 0.0);
+    EXPECT_DOUBLE_EQ(row.result.per_frame_seconds, row.result.median_seconds / static_cast<double>(row.result.frames));
+  }
+  EXPECT_EQ(r.rows[1].attention, "math");
+  EXPECT_EQ(r.rows[1].result.frames, 3);
+  const fs::path out = dir / "bench-unet";
+  pipeline::write_unet_bench(r, out);
+  std::ifstream csv(out / "results.csv");
+  int lines = 0;
+  for (std::string l; std::getline(csv, l);) ++lines;
+  EXPECT_EQ(lines, 5);
+  std::ifstream svg(out / "seconds_per_frame_vs_frames.svg");
+  const std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find(">math<"), std::string::npos);
+  EXPECT_NE(text.find(">sdpa<"), std::string::npos);
+  const auto j = nlohmann::json::parse(std::ifstream(out / "results.json"));
+  EXPECT_EQ(j["rows"].size(), 4u);
+  EXPECT_TRUE(fs::exists(out / "results.md"));
+  o.frames = {0};
+  EXPECT_THROW(pipeline::bench_unet_grid(*m, o), Error);
 }
 
 TEST(BenchSamplers, UnknownSamplerOrStepsFailBeforeAnyWork) {
