@@ -37,6 +37,9 @@ LoadedModel load_model(const ModelSource& source) {
               "; the video will not resemble the portrait until trained weights are used");
   }
   loaded.model->to(device, dtype);
+  // Inference runs the same convolution shapes for every step and chunk: let cuDNN time its
+  // algorithms once per shape and keep the fastest (the first step pays for it).
+  if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
   return loaded;
 }
 
