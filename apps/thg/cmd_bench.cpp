@@ -92,6 +92,7 @@ int run_bench_unet(const BenchUnetCli& o, const GlobalOptions& global) {
       j["median_seconds"] = r.median_seconds;
       j["per_frame_seconds"] = r.per_frame_seconds;
       j["peak_rss_bytes"] = r.peak_rss_bytes;
+      if (r.peak_gpu_bytes >= 0) j["peak_gpu_bytes"] = r.peak_gpu_bytes;
       std::cout << j.dump(single ? 2 : -1) << "\n";  // one object, or one line per cell (JSON Lines)
     } else {
       std::printf("%s on %s, attention %s: %lld frames of %lldx%lld per forward, median %.4f s (%.4f s per frame), "

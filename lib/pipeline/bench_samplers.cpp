@@ -108,6 +108,9 @@ SamplerBenchReport bench_samplers(const model::TalkingHeadModel& model, const Sa
   for (const std::string& sampler : samplers) {
     for (int64_t n : steps) {
       SamplerBenchRow row;
+      const c10::Device device = model.device();
+      const int gpu = device.is_cuda() ? (device.index() < 0 ? 0 : device.index()) : -1;
+      if (gpu >= 0) reset_cuda_peak(gpu);
       row.sampler = sampler;
       row.steps = n;
       std::vector<double> denoise, whole;
@@ -141,6 +144,8 @@ SamplerBenchReport bench_samplers(const model::TalkingHeadModel& model, const Sa
       row.seconds_per_frame = median(denoise);
       row.total_seconds_per_frame = median(whole);
       row.peak_memory_mb = process_peak_rss_mb();
+      if (gpu >= 0 && cuda_peak_allocated_bytes(gpu) >= 0)
+        row.peak_gpu_memory_mb = static_cast<double>(cuda_peak_allocated_bytes(gpu)) / 1048576.0;
       report.rows.push_back(row);
     }
   }
@@ -156,18 +161,19 @@ SamplerBenchReport bench_samplers(const model::TalkingHeadModel& model, const Sa
   report.about["seed"] = std::to_string(o.generation.seed);
   report.about["reference"] = o.reference_sampler + " x" + std::to_string(o.reference_steps);
   report.about["dataset"] = o.dataset.string();
-  report.about["peak_memory"] = "process peak RSS (monotonic over the run)";
+  report.about["peak_memory"] = "process peak RSS (monotonic over the run); GPU: peak allocated per cell";
   return report;
 }
 
 void write_sampler_bench(const SamplerBenchReport& r, const fs::path& out) {
   fs::create_directories(out);
   std::ostringstream csv;
-  csv << "sampler,steps,evaluations_per_frame,denoise_seconds_per_frame,total_seconds_per_frame,peak_memory_mb,"
+  csv << "sampler,steps,evaluations_per_frame,denoise_seconds_per_frame,total_seconds_per_frame,peak_memory_mb,peak_gpu_memory_mb,"
          "psnr_db,ssim,lipsync_pearson,temporal_error,psnr_vs_reference_db\n";
   for (const auto& x : r.rows)
     csv << x.sampler << ',' << x.steps << ',' << x.evaluations_per_frame << ',' << x.seconds_per_frame << ','
-        << x.total_seconds_per_frame << ',' << x.peak_memory_mb << ',' << x.quality.psnr << ',' << x.quality.ssim << ','
+        << x.total_seconds_per_frame << ',' << x.peak_memory_mb << ','
+        << (x.peak_gpu_memory_mb < 0 ? std::string() : std::to_string(x.peak_gpu_memory_mb)) << ',' << x.quality.psnr << ',' << x.quality.ssim << ','
         << x.quality.lipsync << ',' << x.quality.temporal << ',' << x.psnr_vs_reference << '\n';
   write_file_atomically(out / "results.csv", csv.str());
 
@@ -186,6 +192,7 @@ void write_sampler_bench(const SamplerBenchReport& r, const fs::path& out) {
                          {"denoise_seconds_per_frame", x.seconds_per_frame},
                          {"total_seconds_per_frame", x.total_seconds_per_frame},
                          {"peak_memory_mb", x.peak_memory_mb},
+                         {"peak_gpu_memory_mb", x.peak_gpu_memory_mb < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(x.peak_gpu_memory_mb)},
                          {"quality", scores(x.quality)},
                          {"psnr_vs_reference_db", x.psnr_vs_reference}});
   write_file_atomically(out / "results.json", j.dump(2) + "\n");

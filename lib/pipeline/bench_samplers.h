@@ -35,7 +35,8 @@ struct SamplerBenchRow {
   int64_t evaluations_per_frame = 0;  // UNet forwards per frame (steps x guidance branches; Heun 2x)
   double seconds_per_frame = 0;       // denoising only, median over repeats
   double total_seconds_per_frame = 0; // the whole generate call, median over repeats
-  double peak_memory_mb = 0;          // the process's peak RSS so far (host memory; GPU memory is not measured yet)
+  double peak_memory_mb = 0;          // the process's peak RSS so far (host memory)
+  double peak_gpu_memory_mb = -1;     // peak GPU memory allocated during this cell's runs; -1 off CUDA
   Scores quality;                     // against the ground truth, mean over clips
   double psnr_vs_reference = 0;       // against the reference run, mean over clips
 };

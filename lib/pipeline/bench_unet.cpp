@@ -53,6 +53,8 @@ UnetBenchResult bench_unet(const model::TalkingHeadModel& model, const UnetBench
   at::Tensor noisy = at::randn({o.frames, cfg.vae.latent_channels, lat, lat}, g).to(options);
   at::Tensor t = at::full({o.frames}, 500.0, options);
 
+  const int gpu = model.device().is_cuda() ? model.device().index() < 0 ? 0 : model.device().index() : -1;
+  if (gpu >= 0) reset_cuda_peak(gpu);
   std::optional<Progress> bar;
   if (o.progress) bar.emplace("bench unet", o.warmup + o.repeats, "forwards");
   for (int i = 0; i < o.warmup + o.repeats; ++i) {
@@ -71,6 +73,7 @@ UnetBenchResult bench_unet(const model::TalkingHeadModel& model, const UnetBench
   r.median_seconds = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
   r.per_frame_seconds = r.median_seconds / static_cast<double>(o.frames);
   r.peak_rss_bytes = process_peak_rss_bytes();
+  r.peak_gpu_bytes = gpu >= 0 ? cuda_peak_allocated_bytes(gpu) : -1;
   for (auto& [name, count] : const_cast<model::TalkingHeadModel&>(model).parameter_counts())
     if (name == "unet") r.parameters = count;
   return r;
@@ -118,10 +121,12 @@ UnetBenchReport bench_unet_grid(const model::TalkingHeadModel& model, const Unet
 void write_unet_bench(const UnetBenchReport& r, const std::filesystem::path& out) {
   std::filesystem::create_directories(out);
   std::ostringstream csv;
-  csv << "attention,frames,size,median_seconds,seconds_per_frame,peak_rss_mb,unet_parameters\n";
+  auto gpu_mb = [](int64_t bytes) { return bytes < 0 ? std::string() : std::to_string(bytes / 1048576.0); };
+  csv << "attention,frames,size,median_seconds,seconds_per_frame,peak_rss_mb,peak_gpu_mb,unet_parameters\n";
   for (const auto& x : r.rows)
     csv << x.attention << ',' << x.result.frames << ',' << x.result.size << ',' << x.result.median_seconds << ','
-        << x.result.per_frame_seconds << ',' << x.result.peak_rss_bytes / 1048576.0 << ',' << x.result.parameters << '\n';
+        << x.result.per_frame_seconds << ',' << x.result.peak_rss_bytes / 1048576.0 << ','
+        << gpu_mb(x.result.peak_gpu_bytes) << ',' << x.result.parameters << '\n';
   write_file_atomically(out / "results.csv", csv.str());
 
   nlohmann::ordered_json j;
@@ -134,19 +139,21 @@ void write_unet_bench(const UnetBenchReport& r, const std::filesystem::path& out
                          {"median_seconds", x.result.median_seconds},
                          {"seconds_per_frame", x.result.per_frame_seconds},
                          {"peak_rss_bytes", x.result.peak_rss_bytes},
+                         {"peak_gpu_bytes", x.result.peak_gpu_bytes >= 0 ? nlohmann::ordered_json(x.result.peak_gpu_bytes) : nlohmann::ordered_json()},
                          {"unet_parameters", x.result.parameters}});
   write_file_atomically(out / "results.json", j.dump(2) + "\n");
 
   std::ostringstream md;
   md << "# UNet step benchmark\n\n";
   for (const auto& [k, v] : r.about) md << "- " << k << ": " << v << "\n";
-  md << "\n| Attention | Frames per forward | Median s per forward | ms per frame | Peak RSS (MB) |\n"
-        "|---|---|---|---|---|\n";
-  char line[200];
+  md << "\n| Attention | Frames per forward | Median s per forward | ms per frame | Peak RSS (MB) | Peak GPU (MB) |\n"
+        "|---|---|---|---|---|---|\n";
+  char line[240];
   for (const auto& x : r.rows) {
-    std::snprintf(line, sizeof line, "| %s | %lld | %.4f | %.2f | %.0f |\n", x.attention.c_str(),
+    std::snprintf(line, sizeof line, "| %s | %lld | %.4f | %.2f | %.0f | %s |\n", x.attention.c_str(),
                   static_cast<long long>(x.result.frames), x.result.median_seconds, x.result.per_frame_seconds * 1000,
-                  x.result.peak_rss_bytes / 1048576.0);
+                  x.result.peak_rss_bytes / 1048576.0,
+                  x.result.peak_gpu_bytes < 0 ? "" : std::to_string(x.result.peak_gpu_bytes / 1048576).c_str());
     md << line;
   }
   write_file_atomically(out / "results.md", md.str());

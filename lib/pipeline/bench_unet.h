@@ -30,6 +30,7 @@ struct UnetBenchResult {
   double median_seconds = 0;
   double per_frame_seconds = 0;     // median / frames
   int64_t peak_rss_bytes = 0;       // the process's peak resident memory (CPU)
+  int64_t peak_gpu_bytes = -1;      // peak GPU memory allocated during the timed forwards; -1 off CUDA
   int64_t parameters = 0;
   std::string device;
 };

@@ -131,6 +131,7 @@ TEST(BenchUnet, GridOverBackendsAndChunkSizesWritesEveryCell) {
     EXPECT_EQ(row.result.seconds.size(), 2u);
     EXPECT_GT(row.result.median_seconds, 0.0);
     EXPECT_DOUBLE_EQ(row.result.per_frame_seconds, row.result.median_seconds / static_cast<double>(row.result.frames));
+    EXPECT_EQ(row.result.peak_gpu_bytes, -1) << "a CPU run has no GPU memory figure";
   }
   EXPECT_EQ(r.rows[1].attention, "math");
   EXPECT_EQ(r.rows[1].result.frames, 3);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/machine.h"
 #include "fused_plan.h"
 #include "kernel_math.h"
 #include "model/config.h"
@@ -241,6 +242,16 @@ TEST_F(FusedKernelsGpu, GroupNormSiluMatchesTorch) {
         EXPECT_LT(test::max_relative_error(out.to(at::kFloat), expected), tolerance)
             << c10::toString(dtype) << " " << n << "x" << c << "x" << s << "x" << s << " groups " << groups;
       }
+}
+
+TEST_F(FusedKernelsGpu, PeakGpuMemorySeesAnAllocation) {
+  reset_cuda_peak(0);
+  const int64_t before = cuda_peak_allocated_bytes(0);
+  {
+    at::Tensor big = at::empty({64 << 20}, at::TensorOptions().device(at::kCUDA).dtype(at::kByte));
+    EXPECT_GE(cuda_peak_allocated_bytes(0), before + (64 << 20));
+  }
+  EXPECT_EQ(cuda_peak_allocated_bytes(99), -1);
 }
 
 TEST_F(FusedKernelsGpu, ModelWithFusedBackendMatchesMath) {
