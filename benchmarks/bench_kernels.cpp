@@ -1,6 +1,6 @@
 // thg-bench-kernels: THG's fused CUDA kernels against LibTorch on the model's real shapes, and the
 // UNet step with each backend. Run on a GPU machine (benchmarks/device-run.sh); writes
-// kernels_<gpu>_<date>.{json,md} with device, date and commit. Every figure is measured in this
+// kernels_<gpu>_<dtype>_<date>.{json,md,csv} with device, date and commit. Every figure is measured in this
 // run: the attention kernels against each SDPA backend (flash, efficient, cuDNN, math), the
 // share of the peak against a large fp16/bf16 GEMM timed here, not a datasheet number.
 #include <ATen/ATen.h>
@@ -211,6 +211,31 @@ std::string markdown(const json& report) {
   return md.str();
 }
 
+// One CSV row per (config, kernel, shape, implementation): the tables above, flat for plotting.
+std::string csv(const json& report) {
+  std::ostringstream out;
+  out << "config,kernel,batch,heads_or_channels,query_len_or_spatial,key_len_or_groups,head_dim,implementation,ms,tflops,gb_per_s\n";
+  auto cell = [](const json& j, const char* key) { return j.contains(key) ? std::to_string(j[key].get<double>()) : std::string(); };
+  for (const json& c : report["configs"]) {
+    const std::string config = c["config"];
+    for (const json& r : c.value("attention", json::array())) {
+      const json& s = r["shape"];
+      for (const char* impl : {"fused", "sdpa_flash", "sdpa_efficient", "sdpa_cudnn", "sdpa_math"})
+        out << config << ",attention," << s["batch"] << ',' << s["heads"] << ',' << s["query_len"] << ',' << s["key_len"]
+            << ',' << s["head_dim"] << ',' << impl << ',' << cell(r[impl], "ms") << ',' << cell(r[impl], "tflops") << ",\n";
+    }
+    for (const json& r : c.value("group_norm_silu", json::array())) {
+      const json& s = r["shape"];
+      for (const char* impl : {"fused", "torch"})
+        out << config << ",group_norm_silu," << s["batch"] << ',' << s["channels"] << ',' << s["spatial"] << ','
+            << s["groups"] << ",," << impl << ',' << cell(r[impl], "ms") << ",," << cell(r[impl], "gb_per_s") << '\n';
+    }
+    for (const auto& [backend, row] : c["unet_step"].items())
+      out << config << ",unet_step," << c["batch"] << ",,,,," << backend << ',' << cell(row, "ms") << ",,\n";
+  }
+  return out.str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -220,7 +245,7 @@ int main(int argc, char** argv) {
   app.add_option("--dtype", o.dtype, "fp16 or bf16")->check(CLI::IsMember({"fp16", "bf16"}));
   app.add_option("--groups", o.groups, "guidance branches batched per forward")->check(CLI::Range(1, 8));
   app.add_option("--repeats", o.repeats, "timed repeats per measurement")->check(CLI::Range(3, 1000));
-  app.add_option("--out", o.out, "folder for kernels_<gpu>_<date>.{json,md}");
+  app.add_option("--out", o.out, "folder for kernels_<gpu>_<dtype>_<date>.{json,md,csv}");
   app.add_option("--commit", o.commit, "commit measured (recorded in the report)");
   app.add_option("--root", o.root, "source tree (for configs/)");
   CLI11_PARSE(app, argc, argv);
@@ -243,6 +268,7 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(o.out);
     write_file_atomically(stem.string() + ".json", report.dump(2) + "\n");
     write_file_atomically(stem.string() + ".md", markdown(report));
+    write_file_atomically(stem.string() + ".csv", csv(report));
     std::cout << markdown(report);
     return 0;
   } catch (const Error& e) {
