@@ -24,6 +24,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/machine.h"
 #include "model/config.h"
 #include "model/talking_head.h"
 #include "nn/attention.h"
@@ -50,8 +51,7 @@ double median_ms(const std::function<void()>& fn, int repeats, int inner) {
     stop.synchronize();
     ms.push_back(start.elapsed_time(stop) / inner);
   }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  return median(ms);
 }
 
 // Runs `fn` and times it; on an error (a backend that refuses the shape) returns the reason.

@@ -35,7 +35,7 @@ torch_cmake=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 
 build=/tmp/thg-build
 step configure cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTHG_WITH_FFMPEG=OFF \
-  -DCMAKE_PREFIX_PATH="$torch_cmake;$prefix/usr" -DGTest_DIR="$prefix/usr/lib/x86_64-linux-gnu/cmake/GTest" \
+  -DCMAKE_PREFIX_PATH="$torch_cmake;$prefix/usr" \
   -DTHG_PYTHON=
 step build cmake --build "$build" -j "$(nproc)" --target thg thg_tests thg-bench-kernels
 step gpu-tests "$build/tests/thg_tests" --gtest_filter='Fused*:Model*:Guidance*:Sched*'

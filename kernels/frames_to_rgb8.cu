@@ -3,19 +3,12 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/empty.h>
 #include <c10/cuda/CUDAGuard.h>
-#include <cuda_fp16.h>
-#include <cuda_bf16.h>
+
+#include "cuda_types.cuh"
 
 namespace thg::kernels {
 
 namespace {
-
-template <typename T>
-__device__ float to_float(T v) { return static_cast<float>(v); }
-template <>
-__device__ float to_float<__half>(__half v) { return __half2float(v); }
-template <>
-__device__ float to_float<__nv_bfloat16>(__nv_bfloat16 v) { return __bfloat162float(v); }
 
 // One thread per output pixel: reads the three planes, writes three consecutive bytes.
 template <typename T>

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <fstream>
 
 #ifdef THG_HAVE_CUDA_KERNELS
@@ -10,6 +11,13 @@
 #endif
 
 namespace thg {
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 std::string cpu_name() {
   std::ifstream in("/proc/cpuinfo");
@@ -26,21 +34,28 @@ int64_t process_peak_rss_bytes() {
 
 #ifdef THG_HAVE_CUDA_KERNELS
 namespace {
-bool valid_cuda_device(int index) { return index >= 0 && index < static_cast<int>(c10::cuda::device_count()); }
+// The allocator's index for `device`, or -1 when it has none.
+int cuda_index(const c10::Device& device) {
+  if (!device.is_cuda()) return -1;
+  const int index = device.has_index() ? device.index() : 0;
+  return index < static_cast<int>(c10::cuda::device_count()) ? index : -1;
+}
 }  // namespace
 
-int64_t cuda_peak_allocated_bytes(int index) {
-  if (!valid_cuda_device(index)) return -1;
+int64_t peak_gpu_bytes(const c10::Device& device) {
+  const int index = cuda_index(device);
+  if (index < 0) return -1;
   const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(index));
   return stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
 }
 
-void reset_cuda_peak(int index) {
-  if (valid_cuda_device(index)) c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(index));
+void reset_peak_gpu_bytes(const c10::Device& device) {
+  const int index = cuda_index(device);
+  if (index >= 0) c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(index));
 }
 #else
-int64_t cuda_peak_allocated_bytes(int) { return -1; }
-void reset_cuda_peak(int) {}
+int64_t peak_gpu_bytes(const c10::Device&) { return -1; }
+void reset_peak_gpu_bytes(const c10::Device&) {}
 #endif
 
 }  // namespace thg

@@ -38,6 +38,13 @@ void set_attention_backend(AttentionBackend backend) { g_backend.store(backend);
 AttentionBackend attention_backend() { return g_backend.load(); }
 
 namespace {
+// "fp16 [2, 8, 4096, 40] on cuda:0": what a refusal of the fused kernel was given.
+std::string describe(const at::Tensor& q) {
+  std::string sizes;
+  for (int64_t s : q.sizes()) sizes += (sizes.empty() ? "" : ", ") + std::to_string(s);
+  return dtype_label(q) + " [" + sizes + "] on " + q.device().str();
+}
+
 std::string shape_label(const at::Tensor& q, const at::Tensor& k) {
   return "attention " + dtype_label(q) + " B*H=" + std::to_string(q.size(0) * q.size(1)) + " Lq=" + std::to_string(q.size(2)) +
          " Lk=" + std::to_string(k.size(2)) + " D=" + std::to_string(q.size(3));
@@ -55,8 +62,9 @@ at::Tensor scaled_dot_product(const at::Tensor& q, const at::Tensor& k, const at
       return at::matmul(at::softmax(scores, -1).to(v.scalar_type()), v);
     }
     case AttentionBackend::Fused:
-      if (auto why = fused_attention_unavailable(q, k, v))
-        throw Error::input("", "attention backend 'fused' cannot run here: " + *why + " (use auto, sdpa or math)");
+      if (const char* why = fused_attention_unavailable(q, k, v))
+        throw Error::input("", std::string("attention backend 'fused' cannot run here: ") + why + " (" + describe(q) +
+                                   "; use auto, sdpa or math)");
       return fused_attention(q, k, v);
     case AttentionBackend::Auto:
       // Where the fused kernel applies, whichever of it and SDPA measured faster on this GPU.

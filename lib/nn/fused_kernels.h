@@ -3,19 +3,18 @@
 // calling them. Builds without CUDA kernels compile this file too: every check then says why not.
 #include <ATen/core/Tensor.h>
 
-#include <optional>
-#include <string>
 
 namespace thg::nn {
 
 bool fused_kernels_built();
 
-// nullopt when flash_attention_cuda can run q [B,H,Lq,D], k/v [B,H,Lk,D]; otherwise the reason,
-// for the error a user sees when they asked for `fused`.
-std::optional<std::string> fused_attention_unavailable(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
+// nullptr when flash_attention_cuda can run q [B,H,Lq,D], k/v [B,H,Lk,D]; otherwise the reason,
+// for the error a user sees when they asked for `fused`. Static text: `auto` asks on every
+// attention call, CPU runs included, so the answer must not allocate.
+const char* fused_attention_unavailable(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 
-std::optional<std::string> fused_group_norm_unavailable(const at::Tensor& x, const at::Tensor& weight, int64_t groups);
+const char* fused_group_norm_unavailable(const at::Tensor& x, const at::Tensor& weight, int64_t groups);
 at::Tensor fused_group_norm(const at::Tensor& x, int64_t groups, const at::Tensor& weight, const at::Tensor& bias,
                             double eps, bool apply_silu);
 

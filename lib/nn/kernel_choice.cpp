@@ -5,6 +5,8 @@
 #include <map>
 #include <mutex>
 
+#include "core/machine.h"
+
 namespace thg::nn {
 
 namespace {
@@ -13,11 +15,6 @@ std::map<std::string, size_t> g_winner_by_shape;
 std::vector<KernelChoice> g_choices;
 
 constexpr int kRepeats = 5;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 }  // namespace
 
 size_t fastest_kernel(const std::string& shape, const std::vector<KernelCandidate>& candidates,

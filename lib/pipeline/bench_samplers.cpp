@@ -28,13 +28,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 double process_peak_rss_mb() { return static_cast<double>(process_peak_rss_bytes()) / 1048576.0; }
 
 
@@ -108,9 +101,7 @@ SamplerBenchReport bench_samplers(const model::TalkingHeadModel& model, const Sa
   for (const std::string& sampler : samplers) {
     for (int64_t n : steps) {
       SamplerBenchRow row;
-      const c10::Device device = model.device();
-      const int gpu = device.is_cuda() ? (device.index() < 0 ? 0 : device.index()) : -1;
-      if (gpu >= 0) reset_cuda_peak(gpu);
+      reset_peak_gpu_bytes(model.device());
       row.sampler = sampler;
       row.steps = n;
       std::vector<double> denoise, whole;
@@ -144,8 +135,8 @@ SamplerBenchReport bench_samplers(const model::TalkingHeadModel& model, const Sa
       row.seconds_per_frame = median(denoise);
       row.total_seconds_per_frame = median(whole);
       row.peak_memory_mb = process_peak_rss_mb();
-      if (gpu >= 0 && cuda_peak_allocated_bytes(gpu) >= 0)
-        row.peak_gpu_memory_mb = static_cast<double>(cuda_peak_allocated_bytes(gpu)) / 1048576.0;
+      if (const int64_t gpu_bytes = peak_gpu_bytes(model.device()); gpu_bytes >= 0)
+        row.peak_gpu_memory_mb = static_cast<double>(gpu_bytes) / 1048576.0;
       report.rows.push_back(row);
     }
   }

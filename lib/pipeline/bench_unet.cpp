@@ -53,8 +53,7 @@ UnetBenchResult bench_unet(const model::TalkingHeadModel& model, const UnetBench
   at::Tensor noisy = at::randn({o.frames, cfg.vae.latent_channels, lat, lat}, g).to(options);
   at::Tensor t = at::full({o.frames}, 500.0, options);
 
-  const int gpu = model.device().is_cuda() ? model.device().index() < 0 ? 0 : model.device().index() : -1;
-  if (gpu >= 0) reset_cuda_peak(gpu);
+  reset_peak_gpu_bytes(model.device());
   std::optional<Progress> bar;
   if (o.progress) bar.emplace("bench unet", o.warmup + o.repeats, "forwards");
   for (int i = 0; i < o.warmup + o.repeats; ++i) {
@@ -67,13 +66,10 @@ UnetBenchResult bench_unet(const model::TalkingHeadModel& model, const UnetBench
     if (bar) bar->advance();
   }
   if (bar) bar->finish();
-  std::vector<double> sorted = r.seconds;
-  std::sort(sorted.begin(), sorted.end());
-  const size_t n = sorted.size();
-  r.median_seconds = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  r.median_seconds = median(r.seconds);
   r.per_frame_seconds = r.median_seconds / static_cast<double>(o.frames);
   r.peak_rss_bytes = process_peak_rss_bytes();
-  r.peak_gpu_bytes = gpu >= 0 ? cuda_peak_allocated_bytes(gpu) : -1;
+  r.peak_gpu_bytes = peak_gpu_bytes(model.device());
   for (auto& [name, count] : const_cast<model::TalkingHeadModel&>(model).parameter_counts())
     if (name == "unet") r.parameters = count;
   return r;

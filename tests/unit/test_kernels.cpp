@@ -245,13 +245,14 @@ TEST_F(FusedKernelsGpu, GroupNormSiluMatchesTorch) {
 }
 
 TEST_F(FusedKernelsGpu, PeakGpuMemorySeesAnAllocation) {
-  reset_cuda_peak(0);
-  const int64_t before = cuda_peak_allocated_bytes(0);
+  const c10::Device gpu(at::kCUDA, 0);
+  reset_peak_gpu_bytes(gpu);
+  const int64_t before = peak_gpu_bytes(gpu);
   {
     at::Tensor big = at::empty({64 << 20}, at::TensorOptions().device(at::kCUDA).dtype(at::kByte));
-    EXPECT_GE(cuda_peak_allocated_bytes(0), before + (64 << 20));
+    EXPECT_GE(peak_gpu_bytes(gpu), before + (64 << 20));
   }
-  EXPECT_EQ(cuda_peak_allocated_bytes(99), -1);
+  EXPECT_EQ(peak_gpu_bytes(c10::Device(at::kCUDA, 99)), -1);
 }
 
 TEST_F(FusedKernelsGpu, ModelWithFusedBackendMatchesMath) {
