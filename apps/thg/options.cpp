@@ -22,6 +22,10 @@ void add_generation_options(CLI::App& app, pipeline::GenerateOptions& g, bool sa
       ->check(CLI::Range(0.0, 30.0));
   app.add_option("--guidance-rescale", g.guidance_rescale, "Guidance rescale 0..1 (default: the model's)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--decode", g.decode,
+                 "Latents to pixels: direct (the decoder's output) or reference_delta (the portrait plus the decoded "
+                 "change from it; default: the model's)")
+      ->check(CLI::IsMember({"direct", "reference_delta"}));
   app.add_option("--seed", g.seed, "Random seed: the same seed gives the same video")->default_val(0);
   app.add_option("--fps", g.fps, "Frames per second (default 25)")->check(CLI::Range(1, 120));
   app.add_option("--size", g.size, "Output width and height in pixels (default: the model's)");

@@ -142,6 +142,7 @@ void generation_fields(Visit& v, GenerationDefaults& c) {
   v("guidance_audio", c.guidance_audio);
   v("guidance_rescale", c.guidance_rescale);
   v("attention", c.attention);
+  v("decode", c.decode);
 }
 
 // Visits every section of a config: `top(key, value)` for top-level scalars and
@@ -150,6 +151,7 @@ template <class Visitor>
 void visit_config(Visitor& v, ModelConfig& c) {
   v("name", c.name);
   v("image_size", c.image_size);
+  v("reference_residual", c.reference_residual);
   v.section("vae", c.vae, [](auto& w, auto& s) { vae_fields(w, s); });
   v.section("unet", c.unet, [](auto& w, auto& s) { unet_fields(w, s); });
   v.section("audio", c.audio, [](auto& w, auto& s) { audio_fields(w, s); });
@@ -222,6 +224,11 @@ void ModelConfig::validate() const {
     throw Error::input("", "config: generation.sigma_schedule must be default or karras");
   if (generation.steps < 1 || generation.chunk_frames < 1 || generation.fps < 1)
     throw Error::input("", "config: generation.steps, chunk_frames and fps must be positive");
+  if (generation.decode != "direct" && generation.decode != "reference_delta")
+    throw Error::input("", "config: generation.decode must be direct or reference_delta");
+  if (reference_residual && scheduler.prediction_type != "sample")
+    throw Error::input("", "config: reference_residual needs scheduler.prediction_type: sample (the UNet predicts the "
+                           "clean latent's change from the reference)");
   // An overlap of a whole chunk or more is clamped to chunk_frames - 1 when generating.
   if (generation.chunk_overlap < 0) throw Error::input("", "config: generation.chunk_overlap must be >= 0");
 }

@@ -35,6 +35,11 @@ struct GenerationDefaults {
   double guidance_audio = 1.0;
   double guidance_rescale = 0.0;
   std::string attention = "auto";          // attention backend: auto | math | sdpa | fused
+  // How latents become pixels. direct: the VAE decoder's output. reference_delta: the portrait plus
+  // decode(latents) - decode(portrait latent), so what the video shares with the portrait keeps the
+  // portrait's own pixels instead of the autoencoder's reconstruction of them (its error cancels
+  // wherever the frame did not change); only the changes go through the decoder.
+  std::string decode = "direct";
 };
 
 struct ModelConfig {
@@ -46,6 +51,11 @@ struct ModelConfig {
   ReferenceEncoderConfig reference;
   sched::ScheduleConfig scheduler;
   GenerationDefaults generation;
+  // The UNet predicts the clean latent as a change from the reference latent (its output plus the
+  // concatenated reference latent is the "sample" prediction). An untrained UNet then already
+  // reproduces the portrait, and training spends its steps on what moves: mouth, blinks, pose.
+  // Requires scheduler.prediction_type: sample.
+  bool reference_residual = false;
 
   // Checks consistency between the parts (channels, sizes); throws Error::input.
   void validate() const;

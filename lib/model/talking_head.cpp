@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/grad_mode.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -67,6 +68,12 @@ std::unique_ptr<TalkingHeadModel> TalkingHeadModel::random(const ModelConfig& co
   model->unet.reset_parameters(gen);
   model->audio_encoder.reset_parameters(gen);
   model->reference_encoder.reset_parameters(gen);
+  if (config.reference_residual) {
+    // Starts as "the portrait, unchanged": the first steps learn what moves, not how to copy.
+    at::NoGradGuard no_grad;
+    model->unet.conv_out.weight.zero_();
+    model->unet.conv_out.bias.zero_();
+  }
   return model;
 }
 
@@ -105,7 +112,9 @@ at::Tensor TalkingHeadModel::denoise(const at::Tensor& noisy, const at::Tensor& 
   const int64_t b = noisy.size(0);
   at::Tensor ref = reference_latents.size(0) == b ? reference_latents : reference_latents.expand({b, -1, -1, -1});
   at::Tensor context = ref_tokens.size(0) == b ? ref_tokens : ref_tokens.expand({b, -1, -1});
-  return unet.forward(at::cat({noisy, ref}, 1), timesteps, nn::Conditioning{context, audio_tokens, frames});
+  at::Tensor out = unet.forward(at::cat({noisy, ref}, 1), timesteps, nn::Conditioning{context, audio_tokens, frames});
+  // Where the reference is dropped (zeros, guidance's unconditional branch) this adds nothing.
+  return config_.reference_residual ? out + ref : out;
 }
 
 at::Tensor TalkingHeadModel::decode_latents(const at::Tensor& latents) const {

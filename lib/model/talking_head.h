@@ -39,7 +39,8 @@ class TalkingHeadModel {
   at::Tensor reference_tokens(const at::Tensor& reference_latents) const;
   // The UNet's prediction (epsilon / v / sample per the scheduler config) for a batch of
   // B = groups x frames noisy latents; the reference (latent and tokens, batch 1 or B) and audio
-  // tokens (batch B) condition it; temporal attention mixes the `frames` of each group.
+  // tokens (batch B) condition it; temporal attention mixes the `frames` of each group. With
+  // config().reference_residual the reference latent is added to the UNet's output.
   at::Tensor denoise(const at::Tensor& noisy, const at::Tensor& timesteps, const at::Tensor& reference_latents,
                      const at::Tensor& reference_tokens, const at::Tensor& audio_tokens, int64_t frames) const;
   // scaled latents -> images [B, 3, S, S] in [0, 1]

@@ -70,7 +70,7 @@ std::string job_hash(const GenerateOptions& o, const std::string& model) {
   opts.precision(17);
   opts << o.sampler << ';' << o.schedule << ';' << o.steps << ';' << o.size << ';' << o.chunk_frames << ';' << o.chunk_overlap << ';' << o.max_frames << ';' << o.seed
        << ';' << o.fps << ';' << o.crf << ';' << o.eta << ';' << o.guidance_reference.value_or(-1) << ';'
-       << o.guidance_audio.value_or(-1) << ';' << o.guidance_rescale.value_or(-1);
+       << o.guidance_audio.value_or(-1) << ';' << o.guidance_rescale.value_or(-1) << ';' << o.decode;
   return Fingerprint().add_file(o.portrait).add_file(o.audio).add(opts.str()).add(model).hex();
 }
 

@@ -106,6 +106,9 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   result.seed = o.seed;
   const int64_t chunk = o.chunk_frames > 0 ? o.chunk_frames : cfg.generation.chunk_frames;
   const int64_t overlap = std::min(o.chunk_overlap >= 0 ? o.chunk_overlap : cfg.generation.chunk_overlap, chunk - 1);
+  const std::string decode = o.decode.empty() ? cfg.generation.decode : o.decode;
+  if (decode != "direct" && decode != "reference_delta")
+    throw Error::input("", "--decode must be direct or reference_delta, not '" + decode + "'");
   const int64_t granularity = cfg.size_granularity();
   if (result.size < 32 || result.size > 2048 || result.size % granularity != 0)
     throw Error::input("", "--size must be between 32 and 2048 and a multiple of " + std::to_string(granularity));
@@ -160,6 +163,11 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   t0 = Clock::now();
   at::Tensor reference = model.encode_images(portrait.unsqueeze(0));
   at::Tensor reference_tokens = model.reference_tokens(reference);
+  // reference_delta: frames are portrait + decode(x) - decode(reference); `anchor` is the constant
+  // part, portrait - decode(reference), computed once.
+  at::Tensor anchor;
+  if (decode == "reference_delta")
+    anchor = portrait.unsqueeze(0).to(model.device(), model.dtype()) - model.decode_latents(reference);
   timer.add("reference", t0);
   throw_if_interrupted();
 
@@ -216,7 +224,8 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
     timer.add("denoise", t0);
 
     t0 = Clock::now();
-    at::Tensor rgb = frames_to_rgb8(model.decode_latents(x.slice(0, 0, n - keep)));
+    at::Tensor pixels = model.decode_latents(x.slice(0, 0, n - keep));
+    at::Tensor rgb = frames_to_rgb8(anchor.defined() ? pixels + anchor : pixels);
     timer.add("vae_decode", t0);
     t0 = Clock::now();
     for (int64_t f = 0; f < rgb.size(0); ++f) writer.write_frame(rgb[f].data_ptr<uint8_t>());

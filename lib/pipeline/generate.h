@@ -23,6 +23,7 @@ struct GenerateOptions {
   std::optional<double> guidance_reference;  // unset: the model's defaults
   std::optional<double> guidance_audio;
   std::optional<double> guidance_rescale;
+  std::string decode;       // "direct" or "reference_delta" (model/config.h); empty: the model's
   uint64_t seed = 0;
   int fps = 0;              // 0: the model's default (25)
   int64_t size = 0;         // 0: the model's image size

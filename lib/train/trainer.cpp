@@ -85,14 +85,21 @@ bool run_stage(const TrainOptions& o, const std::string& stage) {
   } else {
     const fs::path vae = stage_result(o.out, "vae");
     if (!fs::exists(vae)) throw Error::input(vae.string(), "the unet stage needs the vae stage's result (run it first)");
-    model = model::TalkingHeadModel::load(vae);
-    // Non-VAE parts start from the recipe's seeded init, not whatever the VAE stage carried.
-    auto fresh = model::TalkingHeadModel::random(model->config(), r.seed + 1);
+    auto trained_vae = model::TalkingHeadModel::load(vae);
+    // The recipe's model (UNet, scheduler, generation) with the VAE stage's autoencoder and its
+    // measured latent scale; the non-VAE parts start from the recipe's seeded init.
+    model::ModelConfig config = r.model;
+    config.vae.scaling_factor = trained_vae->config().vae.scaling_factor;
+    if (model::to_yaml(config.vae) != model::to_yaml(trained_vae->config().vae) ||
+        config.image_size != trained_vae->config().image_size)
+      throw Error::input(vae.string(), "its autoencoder differs from the recipe's model (" + r.model.name +
+                                           "): train the vae stage with this recipe");
+    model = model::TalkingHeadModel::random(config, r.seed + 1);
     auto dst = model->named_parameters();
-    auto src = fresh->named_parameters();
+    auto src = trained_vae->named_parameters();
     at::NoGradGuard no_grad;
     for (size_t i = 0; i < dst.size(); ++i)
-      if (dst[i].first.rfind("vae.", 0) != 0) dst[i].second->copy_(*src[i].second);
+      if (dst[i].first.rfind("vae.", 0) == 0) dst[i].second->copy_(*src[i].second);
   }
   model->to(o.device, at::kFloat);
 

@@ -4,12 +4,14 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "eval/svg_plot.h"
 #include "fake_speech.h"
+#include "io/image.h"
 #include "io/video_reader.h"
 #include "model/talking_head.h"
 #include "pipeline/bench_samplers.h"
@@ -54,6 +56,47 @@ TEST(Generate, MaxFramesCutsVideoAndAudio) {
   EXPECT_EQ(r.frames, 7);
   EXPECT_NEAR(r.audio_seconds, 7.0 / 25.0, 0.01);
   EXPECT_EQ(io::read_video_frames(g.output, {64, 1000}).size(0), 7);
+}
+
+double psnr_vs(const at::Tensor& frames, const at::Tensor& image) {
+  const double mse = (frames.to(at::kDouble) - image.to(at::kDouble)).pow(2).mean().item<double>();
+  return 10.0 * std::log10(255.0 * 255.0 / std::max(mse, 1e-10));
+}
+
+// decode: reference_delta. A fresh reference_residual model (random autoencoder) predicts "the
+// portrait, unchanged": decoded directly, that is the random decoder's output, nothing like the
+// portrait; as portrait + decode(x) - decode(reference) it is the portrait itself (up to H.264).
+TEST(Generate, ReferenceDeltaDecodeKeepsThePortraitsPixelsWhereNothingChanged) {
+  test::ScratchDir dir;
+  model::ModelConfig c = model::load_model_config(test::source_root() / "configs/tiny.yaml");
+  c.reference_residual = true;
+  c.scheduler.prediction_type = "sample";
+  c.scheduler.set_alpha_to_one = true;  // DDIM's last step lands exactly on the prediction
+  auto m = model::TalkingHeadModel::random(c, 4);
+  const auto clip = synth::read_dataset_manifest(test::tiny_synth_dataset() / "test.jsonl").at(0);
+  pipeline::GenerateOptions g;
+  g.portrait = clip.portrait;
+  g.audio = clip.audio;
+  g.steps = 3;
+  g.max_frames = 5;
+  g.progress = false;
+  g.crf = 0;
+  io::ImageLoadOptions image_options;
+  image_options.size = 64;
+  const at::Tensor portrait = (io::load_image(clip.portrait, image_options).permute({1, 2, 0}) * 255.0).round();
+  double psnr[2];
+  for (int k = 0; k < 2; ++k) {
+    g.decode = k == 0 ? "direct" : "reference_delta";
+    g.output = dir / (g.decode + ".mp4");
+    pipeline::generate(*m, g);
+    const at::Tensor frames = io::read_video_frames(g.output, {64, 1000});
+    ASSERT_EQ(frames.size(0), 5);
+    psnr[k] = psnr_vs(frames, portrait);
+  }
+  EXPECT_LT(psnr[0], 20.0) << "an untrained decoder does not reproduce the portrait";
+  EXPECT_GT(psnr[1], 30.0) << "reference_delta must give back the portrait (4:2:0 chroma is the only loss)";
+  g.decode = "pixels";
+  EXPECT_THROW(pipeline::generate(*m, g), Error);
 }
 
 TEST(Evaluate, ScoresModelAndBaselineAndWritesReports) {

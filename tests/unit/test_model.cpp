@@ -40,6 +40,15 @@ TEST(ModelConfig, RejectsTyposWrongTypesAndInconsistency) {
   expect_config_error(base + "imag_size: 64\n", "unknown key 'imag_size'");
   expect_config_error("image_size: [1, 2]\n", "wrong type");
   expect_config_error("unet: {in_channels: 4}\n", "unet.in_channels must be 2 x");
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string yaml = base;
+    const size_t at = yaml.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return at == std::string::npos ? yaml : yaml.replace(at, from.size(), to);
+  };
+  expect_config_error(replaced("reference_residual: false", "reference_residual: true"),
+                      "reference_residual needs scheduler.prediction_type: sample");
+  expect_config_error(replaced("decode: direct", "decode: pixels"), "generation.decode must be direct or reference_delta");
   expect_config_error("{{{", "not valid YAML");
   expect_config_error("- 1\n- 2\n", "mapping");
   // Found by fuzz/fuzz_model_config: a complex key made yaml-cpp throw past every check.
@@ -145,6 +154,42 @@ TEST(Model, AddedConditioningStartsAsIdentity) {
   at::Tensor grouped2 = m->denoise(changed_x, in.t, in.ref, in.ref_tokens, in.tokens, 2);
   EXPECT_TRUE(at::allclose(grouped.slice(0, 0, 2), grouped2.slice(0, 0, 2), 1e-5, 1e-6));
   EXPECT_FALSE(at::allclose(grouped.slice(0, 2, 4), grouped2.slice(0, 2, 4)));
+}
+
+model::ModelConfig tiny_residual() {
+  model::ModelConfig c = tiny();
+  c.reference_residual = true;
+  c.scheduler.prediction_type = "sample";
+  return c;
+}
+
+// reference_residual: a fresh model predicts the reference latent itself for any noisy input (its
+// output convolution starts at zero), and a trained one adds the reference to what the plain UNet
+// computes; a dropped (zero) reference adds nothing.
+TEST(Model, ReferenceResidualPredictsThePortraitPlusTheUnetsChange) {
+  c10::InferenceMode guard;
+  auto residual = model::TalkingHeadModel::random(tiny_residual(), 9);
+  TinyInputs in = tiny_inputs(*residual, 3);
+  at::Tensor fresh = residual->denoise(in.x, in.t, in.ref, in.ref_tokens, in.tokens, 3);
+  EXPECT_TRUE(at::equal(fresh, in.ref.expand_as(fresh))) << "a fresh residual model must return the reference";
+  at::Tensor other_noise = residual->denoise(in.x * -2.0, in.t * 0.1, in.ref, in.ref_tokens, in.tokens, 3);
+  EXPECT_TRUE(at::equal(other_noise, fresh));
+
+  // The same weights, with a non-zero output convolution, in a plain model.
+  auto plain = model::TalkingHeadModel::random(tiny(), 9);
+  auto from = residual->named_parameters();
+  auto to = plain->named_parameters();
+  ASSERT_EQ(from.size(), to.size());
+  residual->unet.conv_out.weight.normal_(0.0, 0.1);
+  residual->unet.conv_out.bias.normal_(0.0, 0.1);
+  for (size_t i = 0; i < from.size(); ++i) to[i].second->copy_(*from[i].second);
+  at::Tensor with_ref = residual->denoise(in.x, in.t, in.ref, in.ref_tokens, in.tokens, 3);
+  at::Tensor unet_only = plain->denoise(in.x, in.t, in.ref, in.ref_tokens, in.tokens, 3);
+  EXPECT_FALSE(at::allclose(unet_only, at::zeros_like(unet_only)));
+  EXPECT_TRUE(at::allclose(with_ref - in.ref, unet_only, 1e-5, 1e-6));
+  at::Tensor no_ref = at::zeros_like(in.ref);
+  EXPECT_TRUE(at::equal(residual->denoise(in.x, in.t, no_ref, in.ref_tokens, in.tokens, 3),
+                        plain->denoise(in.x, in.t, no_ref, in.ref_tokens, in.tokens, 3)));
 }
 
 TEST(Model, SaveLoadRoundTrip) {
