@@ -13,5 +13,5 @@ run="$THG_ROOT/runs/default-cpu"
 "$bin/thg-synth" --out "$data" --train-clips 2000 --test-clips 120 --seed 1
 "$bin/thg-train" --recipe "$THG_ROOT/configs/train/default-cpu.yaml" --dataset "$data/train.jsonl" --out "$run" \
   --export "$THG_ROOT/weights/default.safetensors" "$@"
-"$bin/thg" evaluate --dataset "$data/test.jsonl" --out "$run/eval" --clips 30 \
+"$bin/thg" evaluate --dataset "$data/test.jsonl" --out "$run/eval" --clips 12 \
   --weights "$THG_ROOT/weights/default.safetensors"
