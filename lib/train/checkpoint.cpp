@@ -13,6 +13,7 @@ void save_checkpoint(const std::filesystem::path& path, model::TalkingHeadModel&
   for (auto& [name, t] : model.named_parameters()) tensors.emplace_back("model." + name, t->detach().to(at::kCPU));
   for (const auto& [name, t] : s.optimizer) tensors.emplace_back("adam." + name, t.to(at::kCPU));
   for (const auto& [name, t] : s.ema) tensors.emplace_back(name, t.to(at::kCPU));
+  for (const auto& [name, t] : s.objective) tensors.emplace_back("objective." + name, t.detach().to(at::kCPU));
   io::write_safetensors(path, tensors,
                         {{"thg.checkpoint.stage", s.stage},
                          {"thg.checkpoint.step", std::to_string(s.step)},
@@ -41,6 +42,7 @@ CheckpointState load_checkpoint(const std::filesystem::path& path, model::Talkin
   for (const io::TensorEntry& e : file.tensors()) {
     if (e.name.rfind("adam.", 0) == 0) s.optimizer.emplace_back(e.name.substr(5), file.load(e));
     if (e.name.rfind("ema.", 0) == 0) s.ema.emplace_back(e.name, file.load(e));
+    if (e.name.rfind("objective.", 0) == 0) s.objective.emplace_back(e.name.substr(10), file.load(e));
   }
   return s;
 }

@@ -36,13 +36,17 @@ std::vector<TrainingClip> load_training_clips(const std::filesystem::path& manif
       throw Error::input(row.mouth.string(), "has " + std::to_string(mouth.size()) + " rows for a " +
                                                  std::to_string(n) + "-frame video");
     c.mouth_boxes = at::empty({n, 4}, at::kLong);
+    c.mouth_shape = at::empty({n, 5}, at::kFloat);
     auto b = c.mouth_boxes.accessor<int64_t, 2>();
+    auto m = c.mouth_shape.accessor<float, 2>();
     for (int64_t f = 0; f < n; ++f) {
       const synth::MouthRow& r = mouth[static_cast<size_t>(f)];
       b[f][0] = r.x0;
       b[f][1] = r.y0;
       b[f][2] = r.x1;
       b[f][3] = r.y1;
+      const double shape[5] = {r.shape.open, r.shape.width, r.shape.round, r.shape.teeth, r.shape.tongue};
+      for (int k = 0; k < 5; ++k) m[f][k] = static_cast<float>(shape[k]);
     }
     clips.push_back(std::move(c));
     if (on_clip) on_clip(static_cast<int64_t>(clips.size()), static_cast<int64_t>(rows.size()));

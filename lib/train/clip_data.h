@@ -1,6 +1,7 @@
 #pragma once
 // Training clips held in memory: frames, portrait, the audio windows each frame's tokens come
-// from, and the mouth boxes that weight the loss. Loaded once from a thg-synth dataset.
+// from, the mouth boxes that weight the loss and the mouth shapes an auxiliary loss predicts.
+// Loaded once from a thg-synth dataset.
 #include <ATen/core/Tensor.h>
 
 #include <filesystem>
@@ -18,6 +19,7 @@ struct TrainingClip {
   at::Tensor portrait;  // float [3, S, S] in [0, 1]
   at::Tensor windows;   // float [N, n_mels, W]: the audio encoder's input per frame
   at::Tensor mouth_boxes;  // int64 [N, 4]: x0, y0, x1, y1 in pixels
+  at::Tensor mouth_shape;  // float [N, 5]: open, width, round, teeth, tongue (the renderer's truth)
   // Filled by the UNet stage from the trained autoencoder:
   at::Tensor latents;          // [N, C, h, w] (scaled)
   at::Tensor portrait_latent;  // [1, C, h, w]

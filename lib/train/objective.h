@@ -18,9 +18,15 @@ namespace thg::train {
 class StageObjective {
  public:
   virtual ~StageObjective() = default;
+  // Everything the stage trains: model parameters and objective_params().
   virtual NamedParams params() = 0;
+  // Training-only parameters the objective owns (auxiliary heads): trained and checkpointed, never
+  // part of the model or its exported file.
+  virtual NamedParams objective_params() { return {}; }
   // The batch loss (a scalar with a graph) for one step.
   virtual at::Tensor loss(at::Generator& generator) = 0;
+  // Extra figures for the progress line (e.g. an auxiliary loss), averaged since the last call.
+  virtual std::string loss_detail() { return {}; }
   // Images (VAE) or frames (UNet) per step, for throughput.
   virtual int64_t items_per_step() const = 0;
   virtual const char* item_name() const = 0;

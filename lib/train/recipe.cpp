@@ -27,7 +27,8 @@ StageOptions read_stage(const YAML::Node& n, StageOptions s, const std::string& 
   if (!n) return s;
   if (!n.IsMap()) throw Error::input(where, "a stage must be a mapping");
   static const std::set<std::string> known = {"steps", "batch", "frames", "lr", "warmup", "weight_decay",
-                                              "mouth_weight", "kl_weight", "crop", "drop_all", "drop_audio", "ema_decay"};
+                                              "mouth_weight", "kl_weight", "crop", "drop_all", "drop_audio", "ema_decay",
+                                              "mouth_probe"};
   for (const auto& kv : n)
     if (!known.count(kv.first.as<std::string>()))
       throw Error::input(where, "unknown field '" + kv.first.as<std::string>() + "'");
@@ -43,9 +44,11 @@ StageOptions read_stage(const YAML::Node& n, StageOptions s, const std::string& 
   read(n, "drop_all", s.drop_all, where);
   read(n, "drop_audio", s.drop_audio, where);
   read(n, "ema_decay", s.ema_decay, where);
+  read(n, "mouth_probe", s.mouth_probe, where);
   if (s.steps < 0 || s.batch < 1 || s.frames < 1 || s.lr <= 0 || s.warmup < 0 || s.drop_all < 0 ||
-      s.drop_all + s.drop_audio > 1 || s.ema_decay < 0 || s.ema_decay >= 1 || s.crop < 0)
-    throw Error::input(where, "a value is out of range (steps >= 0, batch/frames >= 1, lr > 0, 0 <= drops, ema < 1)");
+      s.drop_all + s.drop_audio > 1 || s.ema_decay < 0 || s.ema_decay >= 1 || s.crop < 0 ||
+      s.mouth_probe < 0)
+    throw Error::input(where, "a value is out of range (steps >= 0, batch/frames >= 1, lr > 0, 0 <= drops, ema < 1, mouth_probe >= 0)");
   return s;
 }
 

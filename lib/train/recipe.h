@@ -23,6 +23,11 @@ struct StageOptions {
   double drop_all = 0.05;     // UNet: both conditions dropped (classifier-free guidance)
   double drop_audio = 0.1;    // UNet: audio dropped, reference kept
   double ema_decay = 0.999;   // UNet
+  // UNet: weight of an auxiliary loss in which a linear probe on the frame's audio tokens predicts
+  // its mouth shape (mouth.csv: open, width, round, teeth, tongue). The probe exists only in
+  // training; it makes the audio encoder carry what moves the mouth from the first step, instead of
+  // waiting for the denoising loss to discover it through the UNet's cross-attention. 0: off.
+  double mouth_probe = 0.0;
 };
 
 struct Recipe {

@@ -124,12 +124,21 @@ bool run_stage(const TrainOptions& o, const std::string& stage) {
     CheckpointState s = load_checkpoint(ckpt, *model);
     if (s.stage != stage) throw Error::input(ckpt.string(), "is a checkpoint of stage " + s.stage);
     step = s.step;
+    for (auto& [name, t] : objective->objective_params()) {
+      auto it = std::find_if(s.objective.begin(), s.objective.end(), [&](const auto& e) { return e.first == name; });
+      if (it == s.objective.end() || !it->second.sizes().equals(t->sizes()))
+        throw Error::input(ckpt.string(), "checkpoint lacks the objective's " + name + " (another recipe?)");
+      at::NoGradGuard no_grad;
+      t->copy_(it->second);
+    }
     optimizer.load_state(s.optimizer, step);
     ema.load_state(s.ema, step);
     std::fprintf(stderr, "%s: resumed at step %lld\n", stage.c_str(), static_cast<long long>(step));
   }
   auto checkpoint = [&] {
-    save_checkpoint(ckpt, *model, CheckpointState{stage, step, optimizer.state(), ema.state()});
+    std::vector<std::pair<std::string, at::Tensor>> own;
+    for (auto& [name, t] : objective->objective_params()) own.emplace_back(name, *t);
+    save_checkpoint(ckpt, *model, CheckpointState{stage, step, optimizer.state(), ema.state(), std::move(own)});
   };
 
   const auto start = Clock::now();
@@ -161,8 +170,9 @@ bool run_stage(const TrainOptions& o, const std::string& stage) {
     if (step % r.log_every == 0 || step == so.steps) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       const double rate = static_cast<double>(step - first) / std::max(elapsed, 1e-9);
-      std::fprintf(stderr, "%s step %lld/%lld  loss %.5f  grad %.3f  lr %.2e  %.1f %s/s  elapsed %s  eta %s\n",
+      std::fprintf(stderr, "%s step %lld/%lld  loss %.5f%s  grad %.3f  lr %.2e  %.1f %s/s  elapsed %s  eta %s\n",
                    stage.c_str(), static_cast<long long>(step), static_cast<long long>(so.steps), loss_avg / loss_n,
+                   objective->loss_detail().c_str(),
                    grad_norm, lr, rate * static_cast<double>(objective->items_per_step()), objective->item_name(),
                    duration_text(elapsed).c_str(), duration_text(static_cast<double>(so.steps - step) / rate).c_str());
       loss_avg = 0;

@@ -2,9 +2,14 @@
 // (temporal attention sees real motion), all at one timestep per group as at inference; the
 // conditions are the clip's portrait (latent + reference tokens) and the speech around each frame.
 // Dropped conditions are zeros, exactly what sched/guidance feeds the unconditional branches.
+// Optionally (unet.mouth_probe) an auxiliary loss: a linear probe on the audio tokens predicts the
+// renderer's mouth shape for each frame.
 #include <ATen/ATen.h>
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
+#include <cstdio>
 
 #include "core/error.h"
 #include "sched/schedule.h"
@@ -22,6 +27,14 @@ class UnetObjective : public StageObjective {
     alphas_cumprod_ = at::tensor(ac, at::kDouble).to(at::kFloat);
     for (size_t i = 0; i < clips_.size(); ++i)
       if (clips_[i].latents.size(0) >= stage_.frames) usable_.push_back(static_cast<int64_t>(i));
+    if (stage_.mouth_probe > 0) {
+      // A fixed seed of its own: the probe's start does not shift the batches' random stream.
+      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(0x70726f6265ULL);
+      const int64_t dim = m.config().audio.dim;
+      const auto opts = at::TensorOptions().device(m.device()).dtype(at::kFloat);
+      probe_weight_ = (at::randn({kMouthParams, dim}, g, at::kFloat) / std::sqrt(static_cast<double>(dim))).to(opts);
+      probe_bias_ = at::zeros({kMouthParams}, opts);
+    }
   }
 
   NamedParams params() override {
@@ -29,7 +42,20 @@ class UnetObjective : public StageObjective {
     for (auto& [n, t] : model_.unet.named_parameters()) p.emplace_back("unet." + n, t);
     for (auto& [n, t] : model_.audio_encoder.named_parameters()) p.emplace_back("audio_encoder." + n, t);
     for (auto& [n, t] : model_.reference_encoder.named_parameters()) p.emplace_back("reference_encoder." + n, t);
+    for (auto& e : objective_params()) p.push_back(e);
     return p;
+  }
+  NamedParams objective_params() override {
+    if (!probe_weight_.defined()) return {};
+    return {{"mouth_probe.weight", &probe_weight_}, {"mouth_probe.bias", &probe_bias_}};
+  }
+  std::string loss_detail() override {
+    if (probe_n_ == 0) return {};
+    char text[48];
+    std::snprintf(text, sizeof text, "  mouth probe %.5f", probe_sum_ / static_cast<double>(probe_n_));
+    probe_sum_ = 0;
+    probe_n_ = 0;
+    return text;
   }
   int64_t items_per_step() const override { return stage_.batch * stage_.frames; }
   const char* item_name() const override { return "frame"; }
@@ -37,7 +63,7 @@ class UnetObjective : public StageObjective {
 
   at::Tensor loss(at::Generator& g) override {
     const int64_t groups = stage_.batch, frames = stage_.frames;
-    std::vector<at::Tensor> x0, refs, windows, weights;
+    std::vector<at::Tensor> x0, refs, windows, weights, mouths;
     std::vector<float> keep_ref, keep_audio;
     std::vector<int64_t> steps;
     const int64_t downscale = model_.config().vae.downscale();
@@ -48,6 +74,7 @@ class UnetObjective : public StageObjective {
       x0.push_back(c.latents.slice(0, start, start + frames));
       refs.push_back(c.portrait_latent);
       windows.push_back(c.windows.slice(0, start, start + frames));
+      mouths.push_back(c.mouth_shape.slice(0, start, start + frames));
       const int64_t h = c.latents.size(-1);
       weights.push_back(mouth_weights(c.mouth_boxes.slice(0, start, start + frames), h * downscale, h,
                                       stage_.mouth_weight));
@@ -68,7 +95,8 @@ class UnetObjective : public StageObjective {
     at::Tensor ka = at::tensor(keep_audio, at::kFloat).to(opts);
     at::Tensor ref_latents = at::cat(refs, 0).to(opts) * kr.view({-1, 1, 1, 1});                  // [G, C, h, w]
     at::Tensor ref_tokens = model_.reference_tokens(at::cat(refs, 0)) * kr.view({-1, 1, 1});       // [G, N, D]
-    at::Tensor audio = model_.audio_tokens(at::cat(windows, 0)) * ka.repeat_interleave(frames).view({-1, 1, 1});
+    at::Tensor audio_kept = model_.audio_tokens(at::cat(windows, 0));  // [G*F, W, D]
+    at::Tensor audio = audio_kept * ka.repeat_interleave(frames).view({-1, 1, 1});
     at::Tensor pred = model_.denoise(noisy, t.to(opts), ref_latents.repeat_interleave(frames, 0),
                                      ref_tokens.repeat_interleave(frames, 0), audio, frames);
 
@@ -77,7 +105,16 @@ class UnetObjective : public StageObjective {
                         : type == "v_prediction" ? ac.sqrt() * noise - (1.0 - ac).sqrt() * clean
                                                  : clean;
     at::Tensor w = at::cat(weights, 0).to(opts);
-    return (w * (pred - target).pow(2)).mean();
+    at::Tensor loss = (w * (pred - target).pow(2)).mean();
+    if (probe_weight_.defined()) {
+      // On every frame's tokens, dropped or not: the probe teaches the encoder, not the UNet.
+      at::Tensor guess = at::addmm(probe_bias_, audio_kept.mean(1), probe_weight_.t());
+      at::Tensor probe_loss = (guess - at::cat(mouths, 0).to(opts)).pow(2).mean();
+      probe_sum_ += probe_loss.item<double>();
+      ++probe_n_;
+      loss = loss + stage_.mouth_probe * probe_loss;
+    }
+    return loss;
   }
 
  private:
@@ -86,6 +123,10 @@ class UnetObjective : public StageObjective {
   std::vector<TrainingClip>& clips_;
   at::Tensor alphas_cumprod_;
   std::vector<int64_t> usable_;
+  static constexpr int64_t kMouthParams = 5;  // TrainingClip::mouth_shape's columns
+  at::Tensor probe_weight_, probe_bias_;      // [5, D], [5]; undefined when mouth_probe is 0
+  double probe_sum_ = 0;
+  int64_t probe_n_ = 0;
 };
 
 }  // namespace

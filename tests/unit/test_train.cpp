@@ -24,7 +24,8 @@ std::string tiny_recipe(int64_t vae_steps, int64_t unet_steps) {
   return "model: " + (test::source_root() / "configs/tiny.yaml").string() +
          "\nseed: 3\nmax_clips: 3\ncheckpoint_every: 2\nlog_every: 1\n"
          "vae: {steps: " + std::to_string(vae_steps) + ", batch: 2, lr: 1.0e-3, warmup: 1, crop: 32}\n"
-         "unet: {steps: " + std::to_string(unet_steps) + ", batch: 2, frames: 4, lr: 1.0e-3, warmup: 1, drop_all: 0.5, drop_audio: 0.25}\n";
+         "unet: {steps: " + std::to_string(unet_steps) + ", batch: 2, frames: 4, lr: 1.0e-3, warmup: 1, drop_all: 0.5, drop_audio: 0.25, "
+         "mouth_probe: 0.5}\n";
 }
 
 TEST(Recipe, ReadsStagesResolvesTheModelAndRejectsTypos) {
@@ -36,6 +37,12 @@ TEST(Recipe, ReadsStagesResolvesTheModelAndRejectsTypos) {
   EXPECT_EQ(r.vae.crop, 32);
   EXPECT_EQ(r.unet.frames, 4);
   EXPECT_DOUBLE_EQ(r.unet.drop_all, 0.5);
+  EXPECT_DOUBLE_EQ(r.unet.mouth_probe, 0.5);
+  EXPECT_DOUBLE_EQ(r.vae.mouth_probe, 0.0);  // off unless asked for
+  test::write_file(dir / "neg.yaml", "model: " + (test::source_root() / "configs/tiny.yaml").string() +
+                                         "\nunet: {mouth_probe: -1}\n");
+  test::expect_input_error([&] { train::load_recipe(dir / "neg.yaml"); }, (dir / "neg.yaml").string() + " (unet)",
+                           "out of range");
   test::write_file(dir / "typo.yaml", "model: " + (test::source_root() / "configs/tiny.yaml").string() + "\nvae: {stpes: 3}\n");
   test::expect_input_error([&] { train::load_recipe(dir / "typo.yaml"); }, (dir / "typo.yaml").string() + " (vae)",
                            "unknown field 'stpes'");
@@ -108,6 +115,15 @@ TEST(Training, VaeThenUnetRunAndProduceLoadableModels) {
       EXPECT_TRUE(a[i].second->equal(*b[i].second)) << a[i].first;
     }
   }
+  // The mouth probe is training state: checkpointed, never in the model file.
+  auto has_probe = [](const fs::path& file, const std::string& name) {
+    return io::SafetensorsFile::open(file).find(name) != nullptr;
+  };
+  EXPECT_TRUE(has_probe(train::stage_checkpoint(o.out, "unet"), "objective.mouth_probe.weight"));
+  EXPECT_TRUE(has_probe(train::stage_checkpoint(o.out, "unet"), "adam.m.mouth_probe.weight"));
+  const io::SafetensorsFile result = io::SafetensorsFile::open(train::stage_result(o.out, "unet"));
+  for (const io::TensorEntry& e : result.tensors())
+    EXPECT_EQ(e.name.find("probe"), std::string::npos) << e.name;
   // Running a complete stage again is a no-op.
   EXPECT_TRUE(train::run_stage(o, "unet"));
 }
