@@ -124,12 +124,13 @@ bool run_stage(const TrainOptions& o, const std::string& stage) {
     CheckpointState s = load_checkpoint(ckpt, *model);
     if (s.stage != stage) throw Error::input(ckpt.string(), "is a checkpoint of stage " + s.stage);
     step = s.step;
-    for (auto& [name, t] : objective->objective_params()) {
+    for (const auto& param : objective->objective_params()) {
+      const std::string& name = param.first;
       auto it = std::find_if(s.objective.begin(), s.objective.end(), [&](const auto& e) { return e.first == name; });
-      if (it == s.objective.end() || !it->second.sizes().equals(t->sizes()))
+      if (it == s.objective.end() || !it->second.sizes().equals(param.second->sizes()))
         throw Error::input(ckpt.string(), "checkpoint lacks the objective's " + name + " (another recipe?)");
       at::NoGradGuard no_grad;
-      t->copy_(it->second);
+      param.second->copy_(it->second);
     }
     optimizer.load_state(s.optimizer, step);
     ema.load_state(s.ema, step);
