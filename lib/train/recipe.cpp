@@ -84,6 +84,9 @@ Recipe parse_recipe(const std::filesystem::path& path) {
   read(root, "max_clips", r.max_clips, where);
   read(root, "checkpoint_every", r.checkpoint_every, where);
   read(root, "log_every", r.log_every, where);
+  std::string init;
+  read(root, "init", init, where);
+  if (!init.empty()) r.init = path.parent_path() / init;
   r.vae = read_stage(root["vae"], StageOptions{1500, 8, 1, 4e-4, 100, 0.0, 4.0, 1e-6, 0, 0, 0, 0.999}, where + " (vae)");
   r.unet = read_stage(root["unet"], StageOptions{}, where + " (unet)");
   if (r.checkpoint_every < 1 || r.log_every < 1) throw Error::input(where, "checkpoint_every and log_every must be >= 1");

@@ -38,6 +38,11 @@ struct Recipe {
   int64_t max_clips = 0;               // 0: all training clips
   int64_t checkpoint_every = 200;      // steps
   int64_t log_every = 20;
+  // Warm start (`init:`, relative to the recipe file): a trained THG model file whose weights
+  // (autoencoder with its latent scale, encoders, UNet) the unet stage starts from, with a fresh
+  // optimiser and learning-rate schedule; the vae stage is then skipped. Lets a recipe continue a
+  // finished run for more steps, which resuming cannot (the schedule depends on `steps`). Empty: none.
+  std::filesystem::path init;
   StageOptions vae, unet;
 };
 

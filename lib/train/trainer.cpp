@@ -56,6 +56,38 @@ void save_vae_result(model::TalkingHeadModel& trained, const std::vector<Trainin
   std::fprintf(stderr, "vae: latent std %.4f -> scaling_factor %.4f\n", std_dev, config.vae.scaling_factor);
 }
 
+// Copies every parameter of `from` into `to` (same architecture: the same names and shapes, in the
+// same order); `where` names the source file in the error.
+void copy_all_parameters(model::TalkingHeadModel& from, model::TalkingHeadModel& to, const fs::path& where,
+                         const std::string& recipe_model) {
+  auto src = from.named_parameters();
+  auto dst = to.named_parameters();
+  const auto differs = [&](const std::string& what) {
+    return Error::input(where.string(), "its architecture differs from the recipe's model (" + recipe_model + "): " + what);
+  };
+  if (src.size() != dst.size())
+    throw differs(std::to_string(src.size()) + " parameters, the recipe's model has " + std::to_string(dst.size()));
+  for (size_t i = 0; i < dst.size(); ++i)
+    if (src[i].first != dst[i].first || !src[i].second->sizes().equals(dst[i].second->sizes()))
+      throw differs("parameter " + src[i].first + " does not match " + dst[i].first);
+  at::NoGradGuard no_grad;
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].second->copy_(*src[i].second);
+}
+
+// The unet stage's starting model when the recipe warm-starts from `init`: the recipe's model
+// (scheduler, generation) with all of init's weights and its latent scale.
+std::unique_ptr<model::TalkingHeadModel> warm_start_model(const Recipe& r) {
+  std::error_code ec;
+  if (!fs::is_regular_file(r.init, ec))
+    throw Error::input(r.init.string(), "the recipe's init model is missing (train the run it continues first)");
+  auto init = model::TalkingHeadModel::load(r.init);
+  model::ModelConfig config = r.model;
+  config.vae.scaling_factor = init->config().vae.scaling_factor;
+  auto model = model::TalkingHeadModel::random(config, r.seed + 1);
+  copy_all_parameters(*init, *model, r.init, r.model.name);
+  return model;
+}
+
 }  // namespace
 
 void export_model(const fs::path& out, const Recipe& recipe, const fs::path& path, c10::ScalarType dtype) {
@@ -78,9 +110,16 @@ bool run_stage(const TrainOptions& o, const std::string& stage) {
     return true;
   }
 
+  if (stage == "vae" && !r.init.empty()) {
+    std::fprintf(stderr, "vae: skipped, the autoencoder comes from the init model %s\n", r.init.c_str());
+    return true;
+  }
+
   // The model at the start of the stage.
   std::unique_ptr<model::TalkingHeadModel> model;
-  if (stage == "vae") {
+  if (!r.init.empty()) {
+    model = warm_start_model(r);
+  } else if (stage == "vae") {
     model = model::TalkingHeadModel::random(r.model, r.seed);
   } else {
     const fs::path vae = stage_result(o.out, "vae");

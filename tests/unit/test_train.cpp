@@ -8,6 +8,7 @@
 
 #include "fake_speech.h"
 #include "io/safetensors.h"
+#include "model/config.h"
 #include "model/talking_head.h"
 #include "synth/dataset.h"
 #include "test_util.h"
@@ -160,6 +161,55 @@ TEST(Training, UnetStageNeedsTheVaeResultAndSaysSo) {
   train::TrainOptions o = options_for(dir / "r.yaml", dir / "run");
   test::expect_input_error([&] { train::run_stage(o, "unet"); }, train::stage_result(o.out, "vae").string(),
                            "needs the vae stage");
+}
+
+// A recipe with `init:` continues a finished run: the vae stage is skipped and the unet stage starts
+// from the init model's weights (checked with a learning rate so small that training cannot move
+// them: the result must be the init model, not the recipe's seeded random init).
+TEST(Training, WarmStartSkipsTheVaeStageAndStartsFromTheInitModel) {
+  test::ScratchDir dir;
+  test::write_file(dir / "r.yaml", tiny_recipe(2, 2));
+  train::TrainOptions base = options_for(dir / "r.yaml", dir / "base");
+  ASSERT_TRUE(train::run_stage(base, "vae"));
+  ASSERT_TRUE(train::run_stage(base, "unet"));
+
+  test::write_file(dir / "more.yaml", "model: " + (test::source_root() / "configs/tiny.yaml").string() +
+                                          "\ninit: base/unet.safetensors\nseed: 4\nmax_clips: 3\nlog_every: 1\n"
+                                          "unet: {steps: 2, batch: 2, frames: 4, lr: 1.0e-12, warmup: 0, mouth_probe: 0.5}\n");
+  train::TrainOptions more = options_for(dir / "more.yaml", dir / "more");
+  EXPECT_EQ(more.recipe.init, dir / "base/unet.safetensors");
+  EXPECT_TRUE(train::run_stage(more, "vae"));
+  EXPECT_FALSE(fs::exists(train::stage_result(more.out, "vae")));
+  EXPECT_TRUE(train::run_stage(more, "unet"));
+
+  auto init = model::TalkingHeadModel::load(train::stage_result(base.out, "unet"));
+  auto result = model::TalkingHeadModel::load(train::stage_result(more.out, "unet"));
+  EXPECT_EQ(result->config().vae.scaling_factor, init->config().vae.scaling_factor);
+  auto a = init->named_parameters(), b = result->named_parameters();
+  ASSERT_EQ(a.size(), b.size());
+  int differing = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!at::allclose(*a[i].second, *b[i].second, 1e-5, 1e-6) && differing++ < 5) ADD_FAILURE() << "moved: " << a[i].first;
+  EXPECT_EQ(differing, 0);
+}
+
+TEST(Training, WarmStartFromAMissingOrDifferentModelIsAClearError) {
+  test::ScratchDir dir;
+  const std::string tiny = (test::source_root() / "configs/tiny.yaml").string();
+  test::write_file(dir / "missing.yaml", "model: " + tiny + "\ninit: nowhere.safetensors\nunet: {steps: 1}\n");
+  train::TrainOptions o = options_for(dir / "missing.yaml", dir / "run");
+  test::expect_input_error([&] { train::run_stage(o, "unet"); }, (dir / "nowhere.safetensors").string(), "missing");
+
+  // A model whose UNet is wider than the recipe's.
+  std::string text = test::read_file(test::source_root() / "configs/tiny.yaml");
+  const std::string narrow = "block_out_channels: [32, 64]";
+  ASSERT_NE(text.find(narrow), std::string::npos);
+  text.replace(text.find(narrow), narrow.size(), "block_out_channels: [32, 96]");
+  model::TalkingHeadModel::random(model::parse_model_config(text, "wide"), 1)->save(dir / "wide.safetensors", at::kFloat);
+  test::write_file(dir / "wide.yaml", "model: " + tiny + "\ninit: wide.safetensors\nunet: {steps: 1}\n");
+  o = options_for(dir / "wide.yaml", dir / "run2");
+  test::expect_input_error([&] { train::run_stage(o, "unet"); }, (dir / "wide.safetensors").string(),
+                           "architecture differs");
 }
 
 }  // namespace
