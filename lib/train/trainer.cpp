@@ -33,17 +33,30 @@ std::string duration_text(double seconds) {
   return buf;
 }
 
+// Copies every parameter of `from` into `to`, across devices (same architecture: the same names and
+// shapes, in the same order). `where` names the source file and `target` the model in the error.
+void copy_all_parameters(model::TalkingHeadModel& from, model::TalkingHeadModel& to, const fs::path& where,
+                         const std::string& target) {
+  auto src = from.named_parameters();
+  auto dst = to.named_parameters();
+  const auto differs = [&](const std::string& what) {
+    return Error::input(where.string(), "its architecture differs from " + target + ": " + what);
+  };
+  if (src.size() != dst.size())
+    throw differs(std::to_string(src.size()) + " parameters, against " + std::to_string(dst.size()));
+  for (size_t i = 0; i < dst.size(); ++i)
+    if (src[i].first != dst[i].first || !src[i].second->sizes().equals(dst[i].second->sizes()))
+      throw differs("parameter " + src[i].first + " does not match " + dst[i].first);
+  at::NoGradGuard no_grad;
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].second->copy_(*src[i].second);
+}
+
 // Saves `trained`'s weights with another config of the same architecture (only fields that do not
 // shape parameters differ: the latent scale, generation defaults).
 void save_under_config(model::TalkingHeadModel& trained, const model::ModelConfig& config, const fs::path& path,
                        c10::ScalarType dtype) {
   model::TalkingHeadModel copy(config);
-  auto from = trained.named_parameters();
-  auto to = copy.named_parameters();
-  {
-    at::NoGradGuard no_grad;
-    for (size_t i = 0; i < from.size(); ++i) *to[i].second = from[i].second->detach().to(at::kCPU).clone();
-  }
+  copy_all_parameters(trained, copy, path, "the config it is saved under (" + config.name + ")");
   copy.save(path, dtype);
 }
 
@@ -56,24 +69,6 @@ void save_vae_result(model::TalkingHeadModel& trained, const std::vector<Trainin
   std::fprintf(stderr, "vae: latent std %.4f -> scaling_factor %.4f\n", std_dev, config.vae.scaling_factor);
 }
 
-// Copies every parameter of `from` into `to` (same architecture: the same names and shapes, in the
-// same order); `where` names the source file in the error.
-void copy_all_parameters(model::TalkingHeadModel& from, model::TalkingHeadModel& to, const fs::path& where,
-                         const std::string& recipe_model) {
-  auto src = from.named_parameters();
-  auto dst = to.named_parameters();
-  const auto differs = [&](const std::string& what) {
-    return Error::input(where.string(), "its architecture differs from the recipe's model (" + recipe_model + "): " + what);
-  };
-  if (src.size() != dst.size())
-    throw differs(std::to_string(src.size()) + " parameters, the recipe's model has " + std::to_string(dst.size()));
-  for (size_t i = 0; i < dst.size(); ++i)
-    if (src[i].first != dst[i].first || !src[i].second->sizes().equals(dst[i].second->sizes()))
-      throw differs("parameter " + src[i].first + " does not match " + dst[i].first);
-  at::NoGradGuard no_grad;
-  for (size_t i = 0; i < dst.size(); ++i) dst[i].second->copy_(*src[i].second);
-}
-
 // The unet stage's starting model when the recipe warm-starts from `init`: the recipe's model
 // (scheduler, generation) with all of init's weights and its latent scale.
 std::unique_ptr<model::TalkingHeadModel> warm_start_model(const Recipe& r) {
@@ -84,7 +79,7 @@ std::unique_ptr<model::TalkingHeadModel> warm_start_model(const Recipe& r) {
   model::ModelConfig config = r.model;
   config.vae.scaling_factor = init->config().vae.scaling_factor;
   auto model = model::TalkingHeadModel::random(config, r.seed + 1);
-  copy_all_parameters(*init, *model, r.init, r.model.name);
+  copy_all_parameters(*init, *model, r.init, "the recipe's model (" + r.model.name + ")");
   return model;
 }
 
@@ -117,10 +112,10 @@ bool run_stage(const TrainOptions& o, const std::string& stage) {
 
   // The model at the start of the stage.
   std::unique_ptr<model::TalkingHeadModel> model;
-  if (!r.init.empty()) {
-    model = warm_start_model(r);
-  } else if (stage == "vae") {
+  if (stage == "vae") {
     model = model::TalkingHeadModel::random(r.model, r.seed);
+  } else if (!r.init.empty()) {
+    model = warm_start_model(r);
   } else {
     const fs::path vae = stage_result(o.out, "vae");
     if (!fs::exists(vae)) throw Error::input(vae.string(), "the unet stage needs the vae stage's result (run it first)");
