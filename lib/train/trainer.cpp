@@ -88,7 +88,12 @@ std::unique_ptr<model::TalkingHeadModel> warm_start_model(const Recipe& r) {
 void export_model(const fs::path& out, const Recipe& recipe, const fs::path& path, c10::ScalarType dtype) {
   auto trained = model::TalkingHeadModel::load(stage_result(out, "unet"));
   model::ModelConfig config = trained->config();
+  // Sampling choices come from the recipe's model as it is now, so they can be retuned on a
+  // finished run without retraining; what training fixed (noise schedule, prediction type,
+  // architecture) comes from the trained model. Training never reads the timestep spacing.
   config.generation = recipe.model.generation;
+  config.scheduler.timestep_spacing = recipe.model.scheduler.timestep_spacing;
+  config.scheduler.steps_offset = recipe.model.scheduler.steps_offset;
   // Temporal attention only knows the group length it was trained on: generate in chunks of it.
   config.generation.chunk_frames = recipe.unet.frames;
   config.generation.chunk_overlap = std::min(config.generation.chunk_overlap, recipe.unet.frames / 2);

@@ -31,9 +31,11 @@ struct TrainOptions {
 std::filesystem::path stage_checkpoint(const std::filesystem::path& out, const std::string& stage);
 std::filesystem::path stage_result(const std::filesystem::path& out, const std::string& stage);
 
-// Writes the trained model (the unet stage's result) to `path` in `dtype`, with the generation
-// defaults (sampler, steps, guidance) of the recipe's model config, which are not learned and can
-// be tuned after training; the chunk length is the UNet's training group length (unet.frames).
+// Writes the trained model (the unet stage's result) to `path` in `dtype`, with the sampling
+// settings of the recipe's model config (its generation defaults: sampler, steps, guidance; and the
+// scheduler's timestep spacing), which are not learned and can be tuned after training; the noise
+// schedule itself stays the trained one, and the chunk length is the UNet's training group length
+// (unet.frames).
 void export_model(const std::filesystem::path& out, const Recipe& recipe, const std::filesystem::path& path,
                   c10::ScalarType dtype);
 

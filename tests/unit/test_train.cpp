@@ -204,6 +204,36 @@ TEST(Training, WarmStartSkipsTheVaeStageAndStartsFromTheInitModel) {
             0);
 }
 
+// Exporting takes the sampling settings from the recipe's model config as it is at export time
+// (so they can be retuned on a finished run) and everything learned or trained-for from the run.
+TEST(Training, ExportTakesSamplingSettingsFromTheRecipeAndTheRestFromTheRun) {
+  test::ScratchDir dir;
+  test::write_file(dir / "r.yaml", tiny_recipe(2, 2));
+  train::TrainOptions o = trained_run(dir / "r.yaml", dir / "run");
+  ASSERT_FALSE(testing::Test::HasFailure());
+  train::Recipe retuned = o.recipe;
+  ASSERT_NE(retuned.model.scheduler.timestep_spacing, "trailing");
+  retuned.model.scheduler.timestep_spacing = "trailing";
+  retuned.model.scheduler.steps_offset = 0;
+  retuned.model.generation.steps = 3;
+  retuned.model.generation.guidance_audio = 1.25;
+  retuned.model.scheduler.num_train_timesteps = 500;  // a training setting: must not be taken
+  train::export_model(o.out, retuned, dir / "exported.safetensors", at::kFloat);
+
+  auto trained = model::TalkingHeadModel::load(train::stage_result(o.out, "unet"));
+  auto exported = model::TalkingHeadModel::load(dir / "exported.safetensors");
+  const model::ModelConfig& c = exported->config();
+  EXPECT_EQ(c.scheduler.timestep_spacing, "trailing");
+  EXPECT_EQ(c.scheduler.steps_offset, 0);
+  EXPECT_EQ(c.generation.steps, 3);
+  EXPECT_DOUBLE_EQ(c.generation.guidance_audio, 1.25);
+  EXPECT_EQ(c.generation.chunk_frames, 4);  // the recipe's unet.frames
+  EXPECT_EQ(c.scheduler.num_train_timesteps, trained->config().scheduler.num_train_timesteps);
+  EXPECT_EQ(c.vae.scaling_factor, trained->config().vae.scaling_factor);
+  EXPECT_EQ(differing_parameters(*trained, *exported, [](const at::Tensor& a, const at::Tensor& b) { return a.equal(b); }),
+            0);
+}
+
 TEST(Training, WarmStartFromAMissingOrDifferentModelIsAClearError) {
   test::ScratchDir dir;
   const std::string tiny = (test::source_root() / "configs/tiny.yaml").string();
