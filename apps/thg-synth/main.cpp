@@ -8,6 +8,7 @@
 
 #include "core/cancel.h"
 #include "core/error.h"
+#include "core/failure_message.h"
 #include "core/progress.h"
 #include "espeak_synthesizer.h"
 #include "synth/dataset.h"
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "thg-synth: %s\n", e.what());
     return e.exit_code();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "thg-synth: %s\n", e.what());
+    std::fprintf(stderr, "thg-synth: %s\n", thg::failure_message(e).c_str());
     return 1;
   }
 }

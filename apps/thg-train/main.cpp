@@ -7,6 +7,7 @@
 #include "core/cancel.h"
 #include "core/device.h"
 #include "core/error.h"
+#include "core/failure_message.h"
 #include "train/trainer.h"
 
 int main(int argc, char** argv) {
@@ -42,7 +43,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "thg-train: %s\n", e.what());
     return e.exit_code();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "thg-train: %s\n", e.what());
+    const std::string lower = "lower the recipe's batch or frames (or crop, for the VAE)";
+    std::fprintf(stderr, "thg-train: %s\n", thg::failure_message(e, {lower, lower}).c_str());
     return 1;
   }
 }

@@ -5,12 +5,12 @@
 #include <exception>
 #include <map>
 
-#include <c10/util/Exception.h>
-
 #include "commands.h"
 #include "core/cancel.h"
 #include "core/error.h"
+#include "core/failure_message.h"
 #include "core/log.h"
+#include "pipeline/generate.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"THG: talking-head video generation (portrait + speech -> lip-synced MP4)", "thg"};
@@ -63,17 +63,10 @@ int main(int argc, char** argv) {
   } catch (const thg::Error& e) {
     std::fprintf(stderr, "thg: error: %s\n", e.what());
     return e.exit_code();
-  } catch (const c10::OutOfMemoryError&) {
-    // CUDA allocation failure: say what to lower rather than print the allocator's report.
-    std::fprintf(stderr,
-                 "thg: error: out of GPU memory: lower --chunk-frames or --size, use --dtype float16, or fewer "
-                 "guidance branches (--guidance-ref 1 / --guidance-audio 1)\n");
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "thg: error: out of memory (lower --chunk-frames or --size)\n");
-    return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "thg: error: %s\n", e.what());
+    // LibTorch's own errors (with their backtrace) and allocation failures: one line, and for the
+    // latter what to lower.
+    std::fprintf(stderr, "thg: error: %s\n", thg::failure_message(e, thg::pipeline::generation_memory_advice()).c_str());
     return 1;
   }
 }

@@ -238,8 +238,9 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
       r.status = "failed";
       r.error = e.what();
     } catch (const std::exception& e) {
+      // Includes running out of memory on this job's size: the next job may still fit.
       r.status = "failed";
-      r.error = e.what();
+      r.error = failure_message(e, generation_memory_advice());
     }
     if (r.status == "failed") {
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

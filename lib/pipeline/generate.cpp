@@ -244,4 +244,12 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   return result;
 }
 
+MemoryAdvice generation_memory_advice() {
+  // Activation memory grows with the frames denoised together and with the pixel count; on a GPU,
+  // half precision halves it and every guidance branch adds a batch row.
+  return {"lower --chunk-frames or --size",
+          "lower --chunk-frames or --size, use --dtype float16, or drop a guidance branch "
+          "(--guidance-ref 1 / --guidance-audio 1)"};
+}
+
 }  // namespace thg::pipeline

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "core/failure_message.h"
 #include "model/talking_head.h"
 
 namespace thg::pipeline {
@@ -57,5 +58,9 @@ void check_generate_paths(const GenerateOptions& options);
 
 // Validates everything it can before any model work; throws thg::Error (see core/error.h).
 GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& options);
+
+// What to lower when generation runs out of memory, named as the CLI's flags (a batch manifest's
+// keys are the same words with underscores). For failure_message (core/failure_message.h).
+MemoryAdvice generation_memory_advice();
 
 }  // namespace thg::pipeline

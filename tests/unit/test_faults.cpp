@@ -1,6 +1,6 @@
-// Fault injection: disk full, SIGTERM / SIGINT during generate and batch, absurd YAML nesting, and
-// weights that would not fit in memory. Each must end with a clear message, the documented exit
-// status, and no partial output.
+// Fault injection: disk full, memory exhausted, SIGTERM / SIGINT during generate and batch, absurd
+// YAML nesting, and weights that would not fit in memory. Each must end with a clear message, the
+// documented exit status, and no partial output.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -13,9 +13,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/failure_message.h"
 #include "io/probe.h"
 #include "io/safetensors.h"
 #include "model/talking_head.h"
+#include "pipeline/generate.h"
 #include "pipeline/manifest.h"
 #include "test_util.h"
 
@@ -35,7 +37,7 @@ TEST_F(Faults, DiskFullDuringGenerate) {
   // 16 KB: the header fits, the video does not.
   auto r = test::run_thg({"generate", "-p", test::data("media/rgb8.png"), "-a", test::data("media/speech_2s.m4a"), "-o",
                           out, "--weights", weights(), "--steps", "1", "--crf", "0"},
-                         -1, SIGINT, 16 * 1024);
+                         {.file_size_limit = 16 * 1024});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_NE(r.err.find("disk is full or a file size limit was reached"), std::string::npos) << r.err;
@@ -48,7 +50,7 @@ TEST_F(Faults, SigtermDuringGenerateLeavesNothing) {
   auto r = test::run_thg({"generate", "-p", test::data("media/rgb8.png"), "-a",
                           (test::source_root() / "examples/speech.wav").string(), "-o", (dir / "t.mp4").string(),
                           "--weights", weights(), "--steps", "400"},
-                         2000, SIGTERM);
+                         {.interrupt_after_ms = 2000, .signal = SIGTERM});
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_TRUE(dir.entries().empty());
 }
@@ -86,6 +88,86 @@ TEST_F(Faults, SigintDuringBatchStopsCleanlyAndResumes) {
   auto report = nlohmann::json::parse(std::ifstream(dir / "out" / "report.json"));
   EXPECT_EQ(report["skipped"].get<int>(), complete);
   EXPECT_EQ(report["done"].get<int>(), 6 - complete);
+}
+
+// 1 GiB of heap and anonymous mappings: enough to load thg and the tiny model and to generate at
+// its own 64 px, far too little for 2048 px frames (the VAE's first activation alone is 512 MB).
+constexpr long kMemoryLimit = 1L << 30;
+
+TEST_F(Faults, OutOfMemoryDuringGenerateSaysWhatToLower) {
+  if (test::kAddressSanitizer) GTEST_SKIP() << "no memory limit can be set under AddressSanitizer";
+  test::ScratchDir dir;
+  auto r = test::run_thg({"generate", "-p", test::data("media/rgb8.png"), "-a", test::data("media/speech_2s.m4a"), "-o",
+                          (dir / "big.mp4").string(), "--weights", weights(), "--size", "2048"},
+                         {.memory_limit = kMemoryLimit});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  // One line (not LibTorch's backtrace) that says what to lower.
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("thg: error: out of memory (tried to allocate ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("lower --chunk-frames or --size"), std::string::npos) << r.err;
+  EXPECT_TRUE(dir.entries().empty()) << "no partial or temporary file may remain";
+}
+
+TEST_F(Faults, OutOfMemoryInOneBatchJobDoesNotStopTheOthers) {
+  if (test::kAddressSanitizer) GTEST_SKIP() << "no memory limit can be set under AddressSanitizer";
+  test::ScratchDir dir;
+  fs::copy(test::data("media/rgb8.png"), dir / "face.png");
+  fs::copy(test::data("media/audio.m4a"), dir / "short.m4a");
+  test::write_file(dir / "jobs.jsonl",
+                   "{\"portrait\": \"face.png\", \"audio\": \"short.m4a\", \"size\": 2048, \"output\": \"huge.mp4\"}\n"
+                   "{\"portrait\": \"face.png\", \"audio\": \"short.m4a\", \"output\": \"small.mp4\"}\n");
+  auto r = test::run_thg({"batch", (dir / "jobs.jsonl").string(), "-d", (dir / "out").string(), "--weights", weights()},
+                         {.memory_limit = kMemoryLimit});
+  EXPECT_EQ(r.exit_code, 3) << r.err;  // documented: some jobs failed
+  auto report = nlohmann::json::parse(std::ifstream(dir / "out" / "report.json"));
+  ASSERT_EQ(report["jobs"].size(), 2u);
+  EXPECT_EQ(report["jobs"][0]["status"], "failed");
+  const std::string error = report["jobs"][0]["error"];
+  EXPECT_EQ(error.rfind("out of memory (tried to allocate ", 0), 0u) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+  EXPECT_EQ(report["jobs"][1]["status"], "done") << report["jobs"][1].dump();
+  EXPECT_FALSE(fs::exists(dir / "out" / "huge.mp4"));
+  EXPECT_EQ(io::probe_media(dir / "out" / "small.mp4").video_frames, 13);
+}
+
+TEST(FailureMessage, RealHostAllocationFailureIsOneLineWithTheSizeAndTheAdvice) {
+  if (test::kAddressSanitizer) GTEST_SKIP() << "AddressSanitizer aborts on an impossible allocation";
+  try {
+    at::empty({int64_t{1} << 50}, at::kByte);  // 1 PiB: beyond any address space
+    FAIL() << "the allocation was expected to fail";
+  } catch (const std::exception& e) {
+    EXPECT_EQ(out_of_memory_kind(e), OutOfMemory::Host) << e.what();
+    EXPECT_EQ(failure_message(e, {"lower A", "lower B"}), "out of memory (tried to allocate 1024.00 TiB): lower A");
+  }
+}
+
+TEST(FailureMessage, GpuOutOfMemoryNamesTheSizeAndWhatToLower) {
+  // Thrown the way the CUDA caching allocator throws it (the real one is only checked on a GPU).
+  try {
+    TORCH_CHECK_WITH(OutOfMemoryError, false,
+                     "CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.19 GiB of "
+                     "which 1.06 GiB is free. Of the allocated memory 75.20 GiB is allocated by PyTorch.");
+  } catch (const std::exception& e) {
+    EXPECT_EQ(out_of_memory_kind(e), OutOfMemory::Gpu);
+    const std::string message = failure_message(e, pipeline::generation_memory_advice());
+    EXPECT_EQ(message.rfind("out of GPU memory (tried to allocate 2.00 GiB): lower --chunk-frames or --size", 0), 0u)
+        << message;
+    EXPECT_NE(message.find("--dtype float16"), std::string::npos) << message;
+  }
+}
+
+TEST(FailureMessage, LibTorchErrorsLoseTheirBacktraceAndLineBreaks) {
+  try {
+    at::ones({2, 3}).matmul(at::ones({2, 3}));
+    FAIL() << "mismatched shapes were expected to throw";
+  } catch (const std::exception& e) {
+    EXPECT_EQ(out_of_memory_kind(e), OutOfMemory::No);
+    const std::string message = failure_message(e, pipeline::generation_memory_advice());
+    EXPECT_NE(message.find("cannot be multiplied"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    EXPECT_EQ(message.find("frame #"), std::string::npos) << message;
+  }
+  EXPECT_EQ(failure_message(std::runtime_error("first\nsecond\n")), "first; second");
 }
 
 TEST(Limits, DeeplyNestedYamlIsACleanError) {

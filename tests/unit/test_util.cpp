@@ -110,7 +110,7 @@ const std::filesystem::path& tiny_model_file() {
   return path;
 }
 
-ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms, int signal, long file_size_limit) {
+ProcessResult run_thg(const std::vector<std::string>& args, const ChildFaults& faults) {
   ScratchDir capture;
   const auto out_path = capture / "stdout", err_path = capture / "stderr";
   pid_t pid = ::fork();
@@ -119,15 +119,17 @@ ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(out, 1);
     ::dup2(err, 2);
-    if (file_size_limit > 0) {
-      struct rlimit limit {static_cast<rlim_t>(file_size_limit), static_cast<rlim_t>(file_size_limit)};
-      ::setrlimit(RLIMIT_FSIZE, &limit);
-    }
+    const auto limit = [](int resource, long bytes) {
+      struct rlimit l {static_cast<rlim_t>(bytes), static_cast<rlim_t>(bytes)};
+      ::setrlimit(resource, &l);
+    };
+    if (faults.file_size_limit > 0) limit(RLIMIT_FSIZE, faults.file_size_limit);
+    if (faults.memory_limit > 0) limit(RLIMIT_DATA, faults.memory_limit);
     exec_thg(args);
   }
-  if (interrupt_after_ms >= 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(interrupt_after_ms));
-    ::kill(pid, signal);
+  if (faults.interrupt_after_ms >= 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(faults.interrupt_after_ms));
+    ::kill(pid, faults.signal);
   }
   int status = 0;
   ::waitpid(pid, &status, 0);

@@ -31,10 +31,30 @@ struct ProcessResult {
   std::string out, err;
 };
 
-// Runs the thg binary with `args`. When interrupt_after_ms >= 0, sends `signal` after that delay.
-// file_size_limit > 0 sets RLIMIT_FSIZE in the child (a "disk full" for files it writes).
-ProcessResult run_thg(const std::vector<std::string>& args, int interrupt_after_ms = -1, int signal = 2,
-                      long file_size_limit = 0);
+// Faults injected into a thg child process.
+struct ChildFaults {
+  int interrupt_after_ms = -1;  // >= 0: send `signal` after this delay
+  int signal = 2;               // SIGINT
+  long file_size_limit = 0;     // > 0: RLIMIT_FSIZE, a "disk full" for the files it writes
+  long memory_limit = 0;        // > 0: RLIMIT_DATA (heap and anonymous mappings), an out-of-memory
+};
+
+// Runs the thg binary with `args`, with the given faults.
+ProcessResult run_thg(const std::vector<std::string>& args, const ChildFaults& faults = {});
+
+// AddressSanitizer reserves terabytes of shadow memory (no memory limit can be set under it) and
+// aborts on an impossible allocation instead of letting the allocator fail.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
 
 // Starts the thg binary in the background (stdout/stderr to /dev/null); returns its pid.
 int start_thg(const std::vector<std::string>& args);
