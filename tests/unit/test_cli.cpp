@@ -211,7 +211,8 @@ TEST_F(Cli, InterruptLeavesNoPartialOutput) {
   auto args = generate_args(test::data("media/rgb8.png"), (test::source_root() / "examples/speech.wav").string(),
                             (dir / "long.mp4").string());
   args.insert(args.end(), {"--steps", "400"});  // long enough to be interrupted mid-way
-  auto r = test::run_thg(args, {.interrupt_after_ms = 2500});
+  // Interrupted once the output's temporary file exists: mid-way through the 400 steps.
+  auto r = test::run_thg(args, {.interrupt_when = [&] { return !dir.entries().empty(); }});
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
   EXPECT_TRUE(dir.entries().empty()) << "no partial or temporary file may remain";

@@ -50,7 +50,7 @@ TEST_F(Faults, SigtermDuringGenerateLeavesNothing) {
   auto r = test::run_thg({"generate", "-p", test::data("media/rgb8.png"), "-a",
                           (test::source_root() / "examples/speech.wav").string(), "-o", (dir / "t.mp4").string(),
                           "--weights", weights(), "--steps", "400"},
-                         {.interrupt_after_ms = 2000, .signal = SIGTERM});
+                         {.interrupt_when = [&] { return !dir.entries().empty(); }, .signal = SIGTERM});
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_TRUE(dir.entries().empty());
 }

@@ -127,12 +127,16 @@ ProcessResult run_thg(const std::vector<std::string>& args, const ChildFaults& f
     if (faults.memory_limit > 0) limit(RLIMIT_DATA, faults.memory_limit);
     exec_thg(args);
   }
-  if (faults.interrupt_after_ms >= 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(faults.interrupt_after_ms));
-    ::kill(pid, faults.signal);
-  }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  bool exited = false;
+  if (faults.interrupt_when) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    while (!(exited = ::waitpid(pid, &status, WNOHANG) == pid) && !faults.interrupt_when() &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!exited) ::kill(pid, faults.signal);
+  }
+  if (!exited) ::waitpid(pid, &status, 0);
   ProcessResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_file(out_path);

@@ -33,7 +33,10 @@ struct ProcessResult {
 
 // Faults injected into a thg child process.
 struct ChildFaults {
-  int interrupt_after_ms = -1;  // >= 0: send `signal` after this delay
+  // Send `signal` once interrupt_when() is true (polled every 10 ms, for up to 2 minutes), e.g. when
+  // the output's temporary file exists: thg is then past start-up and its signal handlers are in
+  // place. A fixed delay races with start-up on a loaded machine (or under a sanitizer).
+  std::function<bool()> interrupt_when;
   int signal = 2;               // SIGINT
   long file_size_limit = 0;     // > 0: RLIMIT_FSIZE, a "disk full" for the files it writes
   long memory_limit = 0;        // > 0: RLIMIT_DATA (heap and anonymous mappings), an out-of-memory
