@@ -47,14 +47,8 @@ ProcessResult run_thg(const std::vector<std::string>& args, const ChildFaults& f
 
 // AddressSanitizer reserves terabytes of shadow memory (no memory limit can be set under it) and
 // aborts on an impossible allocation instead of letting the allocator fail.
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef __SANITIZE_ADDRESS__  // GCC and Clang both define it under -fsanitize=address
 inline constexpr bool kAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-inline constexpr bool kAddressSanitizer = true;
-#else
-inline constexpr bool kAddressSanitizer = false;
-#endif
 #else
 inline constexpr bool kAddressSanitizer = false;
 #endif
