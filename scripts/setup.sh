@@ -47,8 +47,16 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# Test-only references: the parity tests compare THG's numerics with diffusers (installed here,
-# never needed by the product itself).
+# Test-only references: the parity tests compare THG's numerics with diffusers and torchaudio
+# (installed here, never needed by the product itself). torchaudio is pinned to torch's version and
+# installed without dependencies (torch is already there).
+TORCHAUDIO_VERSION=$TORCH_VERSION
+audio_stamp="$VENV/.thg-torchaudio-$TORCHAUDIO_VERSION"
+if [ ! -f "$audio_stamp" ]; then
+  echo "setup: installing torchaudio==$TORCHAUDIO_VERSION (test reference)" >&2
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps "torchaudio==$TORCHAUDIO_VERSION"
+  touch "$audio_stamp"
+fi
 DIFFUSERS_VERSION=0.42.1
 ref_stamp="$VENV/.thg-diffusers-$DIFFUSERS_VERSION"
 if [ ! -f "$ref_stamp" ]; then

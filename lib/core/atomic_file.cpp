@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
+#include <cctype>
 #include <random>
 
 #include "core/error.h"
@@ -63,6 +65,37 @@ void AtomicFile::commit() {
   if (ec) throw Error::failure(final_.string(), "cannot move the finished output into place: " + ec.message());
   committed_ = true;
   fsync_path(parent_or_dot(final_), O_RDONLY | O_DIRECTORY);
+}
+
+namespace {
+// ".<stem>.tmp-<16 hex digits><ext>": what AtomicFile names its temporaries.
+bool is_temporary_name(const std::string& name, const std::string& stem, const std::string& ext) {
+  const std::string prefix = "." + stem + ".tmp-";
+  if (name.size() != prefix.size() + 16 + ext.size() || name.rfind(prefix, 0) != 0 ||
+      name.compare(name.size() - ext.size(), ext.size(), ext) != 0)
+    return false;
+  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()),
+                     name.begin() + static_cast<std::ptrdiff_t>(prefix.size() + 16),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+}
+}  // namespace
+
+void remove_stale_temporaries(const fs::path& final_path) {
+  std::error_code ec;
+  const std::string stem = final_path.stem().string(), ext = final_path.extension().string();
+  for (const auto& entry : fs::directory_iterator(parent_or_dot(final_path), ec))
+    if (is_temporary_name(entry.path().filename().string(), stem, ext)) fs::remove(entry.path(), ec);
+}
+
+void remove_stale_temporaries_in(const fs::path& folder) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto marker = name.find(".tmp-");
+    if (name.empty() || name[0] != '.' || marker == std::string::npos || marker < 1) continue;
+    const std::string ext = name.size() > marker + 5 + 16 ? name.substr(marker + 5 + 16) : "";
+    if (is_temporary_name(name, name.substr(1, marker - 1), ext)) fs::remove(entry.path(), ec);
+  }
 }
 
 void check_output_path(const fs::path& path) {

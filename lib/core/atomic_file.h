@@ -31,6 +31,14 @@ class AtomicFile {
 // Error::failure naming the file when it cannot be written (disk full, size limit).
 void write_file_atomically(const std::filesystem::path& path, const std::string& bytes);
 
+// Removes the temporaries that writers of `final_path` killed with SIGKILL (or a power cut) left
+// beside it (AtomicFile's naming: ".<stem>.tmp-<16 hex><ext>"). Resumable work calls this before
+// writing a file again, so a resumed run leaves nothing behind.
+void remove_stale_temporaries(const std::filesystem::path& final_path);
+// The same for every AtomicFile temporary in `folder` (not recursive): for folders that only the
+// program itself writes (batch records), where any temporary is a leftover.
+void remove_stale_temporaries_in(const std::filesystem::path& folder);
+
 // Checks, before any work, that `path` can be created: its folder exists and is writable, and
 // it is not an existing folder. Throws Error::input naming the path otherwise.
 void check_output_path(const std::filesystem::path& path);

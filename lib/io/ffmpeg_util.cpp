@@ -1,9 +1,11 @@
 #include "io/ffmpeg_util.h"
 
+#include <cstdarg>
 #include <filesystem>
 #include <mutex>
 
 extern "C" {
+#include <libavutil/log.h>
 #include <libavutil/mem.h>
 }
 
@@ -36,8 +38,31 @@ PacketPtr make_packet() {
   return p;
 }
 
+namespace {
+thread_local LogCapture* active_capture = nullptr;
+
+// FFmpeg calls the callback for every message and leaves filtering by level to the default
+// callback, so captured errors are seen even when printing is off.
+void capture_then_print(void* context, int level, const char* format, va_list args) {
+  if (active_capture != nullptr && level <= AV_LOG_ERROR) {
+    va_list copy;
+    va_copy(copy, args);
+    char line[512];
+    int print_prefix = 1;
+    av_log_format_line2(context, level, format, copy, line, sizeof line, &print_prefix);
+    va_end(copy);
+    active_capture->append(line);
+  }
+  av_log_default_callback(context, level, format, args);
+}
+}  // namespace
+
+LogCapture::LogCapture() : outer_(active_capture) { active_capture = this; }
+LogCapture::~LogCapture() { active_capture = outer_; }
+
 void configure_logging() {
   av_log_set_level(thg::log::level() >= thg::log::Level::Debug ? AV_LOG_WARNING : AV_LOG_QUIET);
+  av_log_set_callback(capture_then_print);
   // FFmpeg trusts sizes in headers: a 4 KB WAV whose LIST chunk claims 1.6 GB made the demuxer
   // allocate that much (found by fuzz/fuzz_audio). No legitimate allocation of ours comes near
   // 1 GB (the image limits cap a decoded frame at 64 MP x 8 bytes), so anything larger is refused.

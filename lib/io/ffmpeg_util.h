@@ -40,6 +40,23 @@ PacketPtr make_packet();
 // unless verbose logging is on.
 void configure_logging();
 
+// Collects the error lines FFmpeg logs on this thread while it is alive. FFmpeg explains some
+// refusals only in its log: a header whose picture size exceeds its own check leaves the stream at
+// 0x0 and says "Picture size WxH is invalid" there. Nests; silent logging stays silent.
+class LogCapture {
+ public:
+  LogCapture();
+  ~LogCapture();
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  const std::string& text() const { return text_; }
+  void append(const char* line) { text_ += line; }
+
+ private:
+  std::string text_;
+  LogCapture* outer_;
+};
+
 // Opens `path` for demuxing; throws Error::input naming the file on failure.
 InputPtr open_input(const std::string& path);
 // Opens a decoder for `stream`, strict about bitstream errors.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "core/error.h"
 #include "io/ffmpeg_util.h"
@@ -17,19 +18,29 @@ struct DecodedFrame {
   std::string path;
 };
 
+void check_dimensions(const std::string& path, int64_t w, int64_t h, const ImageLimits& limits) {
+  if (w > limits.max_side || h > limits.max_side || w * h > limits.max_pixels)
+    throw Error::input(path, std::to_string(w) + "x" + std::to_string(h) + " is larger than the limit of " +
+                                 std::to_string(limits.max_side) + " px per side and " +
+                                 std::to_string(limits.max_pixels / (1024 * 1024)) + " megapixels");
+}
+
 // Reads packets of the first video stream until one frame decodes.
 DecodedFrame decode_first_frame(const std::filesystem::path& file, const ImageLimits& limits) {
   const std::string path = file.string();
+  ff::LogCapture ffmpeg_log;
   ff::InputPtr input = ff::open_input(path);
   int index = av_find_best_stream(input.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   if (index < 0) throw Error::input(path, "contains no image");
   AVStream* stream = input->streams[index];
-  const int w = stream->codecpar->width, h = stream->codecpar->height;
+  unsigned w = static_cast<unsigned>(stream->codecpar->width), h = static_cast<unsigned>(stream->codecpar->height);
+  // Above its own limit (~268 megapixels) FFmpeg leaves the size at 0x0 and gives the header's
+  // size only in its log; the user must learn that the picture is too large, not that it is corrupt.
+  const size_t said = ffmpeg_log.text().find("Picture size ");
+  if ((w == 0 || h == 0) && said != std::string::npos)
+    std::sscanf(ffmpeg_log.text().c_str() + said, "Picture size %ux%u", &w, &h);
   // Refuse absurd dimensions from the header before the decoder allocates anything.
-  if (w > limits.max_side || h > limits.max_side || static_cast<int64_t>(w) * h > limits.max_pixels)
-    throw Error::input(path, "image is " + std::to_string(w) + "x" + std::to_string(h) + ", larger than the limit of " +
-                                 std::to_string(limits.max_side) + " px per side / " +
-                                 std::to_string(limits.max_pixels / (1024 * 1024)) + " megapixels");
+  check_dimensions(path, w, h, limits);
   ff::CodecPtr decoder = ff::open_decoder(path, stream);
   decoder->max_pixels = limits.max_pixels;
 
@@ -59,8 +70,7 @@ DecodedFrame decode_first_frame(const std::filesystem::path& file, const ImageLi
   if (frame->width < limits.min_side || frame->height < limits.min_side)
     throw Error::input(path, "image is " + std::to_string(frame->width) + "x" + std::to_string(frame->height) +
                                  "; at least " + std::to_string(limits.min_side) + " px on each side is needed");
-  if (frame->width > limits.max_side || frame->height > limits.max_side)
-    throw Error::input(path, "image dimensions exceed the limit");
+  check_dimensions(path, frame->width, frame->height, limits);
   return {std::move(frame), path};
 }
 

@@ -15,6 +15,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/strict_json.h"
 
 namespace thg::io {
 
@@ -86,8 +87,11 @@ SafetensorsHeader parse_safetensors_header(std::string_view text, uint64_t data_
   // The format allows trailing space padding; it must start with '{'.
   if (text.empty() || text.front() != '{') bad(file, "header does not start with '{'");
   check_nesting(text, file);
-  nlohmann::json root = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  // A repeated key is refused at every level: two readers of this file must never disagree on it.
+  StrictJson parsed = parse_json_strict(text);
+  nlohmann::json& root = parsed.value;
   if (root.is_discarded()) bad(file, "header is not valid JSON");
+  if (!parsed.duplicate_key.empty()) bad(file, "header names '" + parsed.duplicate_key + "' twice");
   if (!root.is_object()) bad(file, "header is not a JSON object");
 
   SafetensorsHeader header;

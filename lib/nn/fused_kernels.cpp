@@ -1,9 +1,12 @@
 #include "nn/fused_kernels.h"
 
+#include "nn/fused_applicability.h"
+
 #include <ATen/core/grad_mode.h>
 
 #ifdef THG_HAVE_CUDA_KERNELS
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAEvent.h>
 
 #include "flash_attention.h"
 #include "fused_plan.h"
@@ -14,26 +17,23 @@ namespace thg::nn {
 
 #ifdef THG_HAVE_CUDA_KERNELS
 namespace {
-// The kernels are forward-only: training (anything that needs gradients) stays on LibTorch.
-bool needs_grad(std::initializer_list<const at::Tensor*> tensors) {
-  if (!at::GradMode::is_enabled()) return false;
-  for (const at::Tensor* t : tensors)
-    if (t->requires_grad()) return true;
-  return false;
+OperandFacts facts_of(const at::Tensor& t) {
+  OperandFacts f;
+  f.on_cuda = t.is_cuda();
+  f.device = f.on_cuda ? t.device().index() : -1;
+  f.dtype = t.scalar_type();
+  f.sizes = t.sizes();
+  f.contiguous = t.is_contiguous();
+  // The kernels are forward-only: training (anything that needs gradients) stays on LibTorch.
+  f.needs_grad = at::GradMode::is_enabled() && t.requires_grad();
+  return f;
 }
 }  // namespace
 
 bool fused_kernels_built() { return true; }
 
 const char* fused_attention_unavailable(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-  if (!q.is_cuda()) return "tensors are not on a CUDA device";
-  if (q.scalar_type() != at::kHalf && q.scalar_type() != at::kBFloat16) return "dtype is not fp16 or bf16";
-  if (k.scalar_type() != q.scalar_type() || v.scalar_type() != q.scalar_type()) return "q, k and v dtypes differ";
-  if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4) return "tensors are not [B, H, L, D]";
-  if (!kernels::plan_attention(q.size(3), q.size(2), k.size(2)).supported)
-    return "the head dim is not a multiple of 8 up to 160";
-  if (needs_grad({&q, &k, &v})) return "gradients are needed (the kernel is forward-only)";
-  return nullptr;
+  return attention_unavailable(facts_of(q), facts_of(k), facts_of(v));
 }
 
 at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
@@ -41,14 +41,9 @@ at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::T
   return kernels::flash_attention_cuda(last_contiguous(q), last_contiguous(k), last_contiguous(v));
 }
 
-const char* fused_group_norm_unavailable(const at::Tensor& x, const at::Tensor& weight, int64_t groups) {
-  if (!x.is_cuda()) return "the tensor is not on a CUDA device";
-  const auto t = x.scalar_type();
-  if (t != at::kFloat && t != at::kHalf && t != at::kBFloat16) return "dtype is not fp32, fp16 or bf16";
-  if (weight.scalar_type() != t && weight.scalar_type() != at::kFloat) return "weight dtype differs";
-  if (x.dim() < 2 || x.size(1) % groups != 0) return "channels not divisible by groups";
-  if (needs_grad({&x, &weight})) return "gradients are needed (the kernel is forward-only)";
-  return nullptr;
+const char* fused_group_norm_unavailable(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                                         int64_t groups) {
+  return group_norm_unavailable(facts_of(x), facts_of(weight), facts_of(bias), groups);
 }
 
 at::Tensor fused_group_norm(const at::Tensor& x, int64_t groups, const at::Tensor& weight, const at::Tensor& bias,
@@ -56,8 +51,29 @@ at::Tensor fused_group_norm(const at::Tensor& x, int64_t groups, const at::Tenso
   return kernels::group_norm_silu_cuda(x, groups, weight, bias, eps, apply_silu);
 }
 
-void synchronize_device_of(const at::Tensor& t) {
-  if (t.is_cuda()) at::cuda::getCurrentCUDAStream(t.device().index()).synchronize();
+namespace {
+// Device time between two events recorded on the stream: what the candidates' kernels took,
+// without the host's launch latency (which is of the order of the kernels themselves).
+class CudaEventTimer : public KernelTimer {
+ public:
+  explicit CudaEventTimer(c10::DeviceIndex device)
+      : device_(device), begin_(cudaEventDefault), end_(cudaEventDefault) {}
+  void start() override { begin_.record(at::cuda::getCurrentCUDAStream(device_)); }
+  double stop_seconds() override {
+    end_.record(at::cuda::getCurrentCUDAStream(device_));
+    end_.synchronize();
+    return static_cast<double>(begin_.elapsed_time(end_)) / 1000.0;
+  }
+
+ private:
+  c10::DeviceIndex device_;
+  at::cuda::CUDAEvent begin_, end_;
+};
+}  // namespace
+
+std::unique_ptr<KernelTimer> device_timer(const at::Tensor& t) {
+  if (t.is_cuda()) return std::make_unique<CudaEventTimer>(t.device().index());
+  return std::make_unique<HostClockTimer>();
 }
 
 #else
@@ -70,13 +86,13 @@ const char* fused_attention_unavailable(const at::Tensor&, const at::Tensor&, co
 at::Tensor fused_attention(const at::Tensor&, const at::Tensor&, const at::Tensor&) {
   throw std::logic_error("fused_attention called in a build without CUDA kernels");
 }
-const char* fused_group_norm_unavailable(const at::Tensor&, const at::Tensor&, int64_t) {
+const char* fused_group_norm_unavailable(const at::Tensor&, const at::Tensor&, const at::Tensor&, int64_t) {
   return "this build has no CUDA kernels (nvcc was not found or THG_WITH_CUDA_KERNELS=OFF)";
 }
 at::Tensor fused_group_norm(const at::Tensor&, int64_t, const at::Tensor&, const at::Tensor&, double, bool) {
   throw std::logic_error("fused_group_norm called in a build without CUDA kernels");
 }
-void synchronize_device_of(const at::Tensor&) {}
+std::unique_ptr<KernelTimer> device_timer(const at::Tensor&) { return std::make_unique<HostClockTimer>(); }
 
 #endif
 

@@ -3,6 +3,10 @@
 // calling them. Builds without CUDA kernels compile this file too: every check then says why not.
 #include <ATen/core/Tensor.h>
 
+#include <memory>
+
+#include "nn/kernel_choice.h"
+
 
 namespace thg::nn {
 
@@ -14,11 +18,13 @@ bool fused_kernels_built();
 const char* fused_attention_unavailable(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 at::Tensor fused_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 
-const char* fused_group_norm_unavailable(const at::Tensor& x, const at::Tensor& weight, int64_t groups);
+const char* fused_group_norm_unavailable(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                                         int64_t groups);
 at::Tensor fused_group_norm(const at::Tensor& x, int64_t groups, const at::Tensor& weight, const at::Tensor& bias,
                             double eps, bool apply_silu);
 
-// Waits for the current CUDA stream of the tensor's device (timing the candidates of `auto`).
-void synchronize_device_of(const at::Tensor& t);
+// The timer for `auto`'s measurements of work on `t`'s device: CUDA events on its current stream
+// where CUDA kernels are built and `t` is on a GPU, the host clock otherwise.
+std::unique_ptr<KernelTimer> device_timer(const at::Tensor& t);
 
 }  // namespace thg::nn

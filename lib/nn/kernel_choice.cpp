@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <exception>
+#include <limits>
 #include <map>
 #include <mutex>
 
+#include "core/log.h"
 #include "core/machine.h"
 
 namespace thg::nn {
@@ -17,27 +21,48 @@ std::vector<KernelChoice> g_choices;
 constexpr int kRepeats = 5;
 }  // namespace
 
-size_t fastest_kernel(const std::string& shape, const std::vector<KernelCandidate>& candidates,
-                      const std::function<void()>& synchronize) {
+void HostClockTimer::start() {
+  if (wait_) wait_();
+  started_ = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double HostClockTimer::stop_seconds() {
+  if (wait_) wait_();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count() - started_;
+}
+
+size_t fastest_kernel(const std::string& shape, const std::vector<KernelCandidate>& candidates, KernelTimer& timer) {
+  if (candidates.empty()) throw std::logic_error("fastest_kernel: no candidates for " + shape);
   std::lock_guard lock(g_mutex);
   if (auto it = g_winner_by_shape.find(shape); it != g_winner_by_shape.end()) return it->second;
   KernelChoice choice;
   choice.shape = shape;
+  std::exception_ptr last_failure;
   for (const KernelCandidate& c : candidates) {
-    c.run();  // warm-up: first-call costs (allocation, cuDNN plans, shared-memory opt-in) excluded
-    synchronize();
-    std::vector<double> seconds;
-    for (int i = 0; i < kRepeats; ++i) {
-      const auto start = std::chrono::steady_clock::now();
-      c.run();
-      synchronize();
-      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
     choice.names.push_back(c.name);
-    choice.median_seconds.push_back(median(seconds));
+    try {
+      timer.start();
+      c.run();  // warm-up: first-call costs (allocation, cuDNN plans, shared-memory opt-in) excluded
+      timer.stop_seconds();
+      std::vector<double> seconds;
+      for (int i = 0; i < kRepeats; ++i) {
+        timer.start();
+        c.run();
+        seconds.push_back(timer.stop_seconds());
+      }
+      choice.median_seconds.push_back(median(seconds));
+      choice.errors.emplace_back();
+    } catch (const std::exception& e) {
+      last_failure = std::current_exception();
+      choice.median_seconds.push_back(std::numeric_limits<double>::infinity());
+      choice.errors.emplace_back(e.what());
+      log::warn("auto backend: candidate '" + c.name + "' failed on " + shape + " and is not used: " +
+                std::string(e.what()).substr(0, std::string(e.what()).find('\n')));
+    }
   }
   choice.winner = static_cast<size_t>(std::min_element(choice.median_seconds.begin(), choice.median_seconds.end()) -
                                       choice.median_seconds.begin());
+  if (!std::isfinite(choice.median_seconds[choice.winner])) std::rethrow_exception(last_failure);
   g_winner_by_shape[shape] = choice.winner;
   g_choices.push_back(choice);
   return choice.winner;

@@ -21,14 +21,38 @@ struct KernelCandidate {
 struct KernelChoice {
   std::string shape;                // e.g. "attention fp16 B*H=64 Lq=256 Lk=77 D=40"
   std::vector<std::string> names;   // the candidates
-  std::vector<double> median_seconds;
+  std::vector<double> median_seconds;  // +infinity for a candidate that failed
+  std::vector<std::string> errors;     // why a candidate failed (empty when it ran)
   size_t winner = 0;
 };
 
-// Index of the fastest candidate for `shape` (measured once per process and shape). Needs a CUDA
-// build; `synchronize` waits for the stream that the candidates use.
-size_t fastest_kernel(const std::string& shape, const std::vector<KernelCandidate>& candidates,
-                      const std::function<void()>& synchronize);
+// Measures the device time of the work enqueued between start() and stop_seconds(). On a GPU this
+// must be CUDA events on the stream: the host clock around a ~10 us kernel measures launch latency
+// and synchronisation, not the kernel.
+class KernelTimer {
+ public:
+  virtual ~KernelTimer() = default;
+  virtual void start() = 0;
+  virtual double stop_seconds() = 0;  // waits for the work, then returns its duration
+};
+
+// The host clock with a wait: for CPU work and tests (and the fallback where no CUDA is built).
+class HostClockTimer : public KernelTimer {
+ public:
+  explicit HostClockTimer(std::function<void()> wait = {}) : wait_(std::move(wait)) {}
+  void start() override;
+  double stop_seconds() override;
+
+ private:
+  std::function<void()> wait_;
+  double started_ = 0;
+};
+
+// Index of the fastest candidate for `shape` (measured once per process and shape). A candidate
+// that throws (a kernel refusing a shape its applicability check missed, a launch failure) is
+// recorded with its error and never chosen, so the forward pass goes on with the others; only
+// when every candidate fails is the last error rethrown.
+size_t fastest_kernel(const std::string& shape, const std::vector<KernelCandidate>& candidates, KernelTimer& timer);
 
 // Every choice made so far, in the order made (for `thg bench` reports).
 std::vector<KernelChoice> kernel_choices();

@@ -67,14 +67,14 @@ at::Tensor GroupNorm::forward_silu(const at::Tensor& x) const {
   ShapeRecorder::record_group_norm({x.size(0), x.size(1), spatial, groups});
   const AttentionBackend backend = attention_backend();
   if ((backend == AttentionBackend::Fused || backend == AttentionBackend::Auto) &&
-      !fused_group_norm_unavailable(x, weight, groups)) {
+      !fused_group_norm_unavailable(x, weight, bias, groups)) {
     auto fused = [&] { return fused_group_norm(x, groups, weight, bias, eps, true); };
     if (backend == AttentionBackend::Fused) return fused();
     const std::string shape = "group_norm_silu " + dtype_label(x) + " N=" + std::to_string(x.size(0)) + " C=" +
                               std::to_string(x.size(1)) + " spatial=" + std::to_string(spatial) +
                               " groups=" + std::to_string(groups);
     const size_t pick = fastest_kernel(shape, {{"fused", [&] { fused(); }}, {"torch", [&] { at::silu(forward(x)); }}},
-                                       [&] { synchronize_device_of(x); });
+                                       *device_timer(x));
     if (pick == 0) return fused();
   }
   return at::silu(forward(x));

@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.h"
 #include "core/cancel.h"
+#include "core/crash_point.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -72,19 +73,6 @@ std::string job_hash(const GenerateOptions& o, const std::string& model) {
        << ';' << o.fps << ';' << o.crf << ';' << o.eta << ';' << o.guidance_reference.value_or(-1) << ';'
        << o.guidance_audio.value_or(-1) << ';' << o.guidance_rescale.value_or(-1) << ';' << o.decode;
   return Fingerprint().add_file(o.portrait).add_file(o.audio).add(opts.str()).add(model).hex();
-}
-
-// Temporary files a killed run may have left for this output (AtomicFile's naming).
-void remove_stale_temporaries(const fs::path& output) {
-  std::error_code ec;
-  const fs::path folder = output.parent_path();
-  const std::string prefix = "." + output.stem().string() + ".tmp-", ext = output.extension().string();
-  for (const auto& entry : fs::directory_iterator(folder, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) == 0 && name.size() == prefix.size() + 16 + ext.size() &&
-        name.compare(name.size() - ext.size(), ext.size(), ext) == 0)
-      fs::remove(entry.path(), ec);
-  }
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -159,6 +147,9 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
   fs::create_directories(records_dir(b.output_dir), ec);
   if (ec) throw Error::input(b.output_dir.string(), "cannot create the output folder: " + ec.message());
   check_output_path(b.output_dir / "probe.mp4");  // writable?
+  // What a run killed with SIGKILL left half-written among the batch's own files.
+  remove_stale_temporaries_in(b.output_dir / ".thg-batch");
+  remove_stale_temporaries_in(records_dir(b.output_dir));
 
   // The effective batch settings, beside the outputs (what produced them).
   nlohmann::ordered_json settings;
@@ -226,12 +217,14 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
           label(" | " + job->output + ": " + std::to_string(done) + "/" + std::to_string(total) + " frames");
         };
         GenerateResult g = generate(model, with_progress);
+        crash_point("batch.video_published");  // the video is in place, its record is not
         r.status = "done";
         r.frames = g.frames;
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         auto json = to_json(r);
         json["bytes"] = fs::file_size(options.output);
         write_file_atomically(record, json.dump(2) + "\n");
+        crash_point("batch.record_written");
       }
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::Cancelled) throw;
@@ -288,6 +281,8 @@ void write_report(const BatchReport& report, const fs::path& output_dir, const s
   j["pending"] = report.count("pending");
   j["jobs"] = nlohmann::ordered_json::array();
   for (const auto& r : report.jobs) j["jobs"].push_back(to_json(r));
+  remove_stale_temporaries(output_dir / ("report" + suffix + ".json"));  // a killed run's
+  remove_stale_temporaries(output_dir / ("report" + suffix + ".csv"));
   write_file_atomically(output_dir / ("report" + suffix + ".json"), j.dump(2) + "\n");
   std::ostringstream csv;
   csv << "index,where,output,status,error,seconds,frames,seed,model,job_hash\n";

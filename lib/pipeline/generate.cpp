@@ -16,6 +16,7 @@
 #include "io/audio.h"
 #include "io/image.h"
 #include "io/mp4_writer.h"
+#include "pipeline/frame_noise.h"
 #include "sched/guidance.h"
 #include "sched/scheduler.h"
 
@@ -35,17 +36,6 @@ class StageTimer {
  private:
   std::map<std::string, double>& sink_;
 };
-
-// Initial noise per frame from (seed, frame index): the same seed gives the same frame whatever
-// the chunk size, and on any device (drawn on the CPU, then moved).
-at::Tensor frame_noise(uint64_t seed, int64_t frame, c10::IntArrayRef shape) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(frame + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  z ^= z >> 31;
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(z);
-  return at::randn(shape, gen, at::kFloat);
-}
 
 // The conditioning of every guidance branch, batched so that one UNet forward serves them all.
 // A dropped condition is zeros (the same "null" the training recipe drops to).
@@ -227,6 +217,7 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
     at::Tensor pixels = model.decode_latents(x.slice(0, 0, n - keep));
     at::Tensor rgb = frames_to_rgb8(anchor.defined() ? pixels + anchor : pixels);
     timer.add("vae_decode", t0);
+    if (o.on_rgb_frames) o.on_rgb_frames(rgb.cpu(), written);
     t0 = Clock::now();
     for (int64_t f = 0; f < rgb.size(0); ++f) writer.write_frame(rgb[f].data_ptr<uint8_t>());
     timer.add("encode", t0);

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include <ATen/core/Tensor.h>
+
 #include "core/failure_message.h"
 #include "model/talking_head.h"
 
@@ -36,6 +38,9 @@ struct GenerateOptions {
   bool progress = true;     // draw a progress bar (only when stderr is a terminal)
   // Called after each chunk with (frames done, frames in the clip): for embedders and batch.
   std::function<void(int64_t, int64_t)> on_frames;
+  // Called with each chunk's finished frames (uint8 [n, size, size, 3] on the CPU) and the index of
+  // the first, before they are encoded: the exact pixels, for tests and embedders.
+  std::function<void(const at::Tensor& frames, int64_t first)> on_rgb_frames;
 };
 
 struct GenerateResult {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/strict_json.h"
 #include "sched/scheduler.h"
 
 namespace thg::pipeline {
@@ -23,6 +24,11 @@ using Row = std::map<std::string, std::string>;
 struct RawRow {
   std::string where;
   Row fields;
+};
+
+// A field named twice in one row (or a CSV column named twice): refused, never "last one wins".
+struct DuplicateField {
+  std::string name;
 };
 
 std::string normalise_key(std::string key) {
@@ -57,19 +63,33 @@ std::vector<RawRow> yaml_rows_unchecked(const std::string& text, const fs::path&
     if (!node.IsMap()) return false;
     for (const auto& kv : node) {
       if (!kv.first.IsScalar() || !kv.second.IsScalar()) return false;
-      out[normalise_key(kv.first.Scalar())] = kv.second.Scalar();
+      // yaml-cpp keeps both of a repeated key; which one wins is not the user's intent.
+      if (!out.emplace(normalise_key(kv.first.Scalar()), kv.second.Scalar()).second)
+        throw DuplicateField{kv.first.Scalar()};
     }
     return true;
   };
   Row defaults;
-  if (root["defaults"] && !scalars(root["defaults"], defaults))
-    throw Error::input(path.string(), "`defaults:` must map option names to single values");
+  try {
+    if (root["defaults"] && !scalars(root["defaults"], defaults))
+      throw Error::input(path.string(), "`defaults:` must map option names to single values");
+  } catch (const DuplicateField& d) {
+    throw Error::input(path.string(), "`defaults:` names '" + d.name + "' twice");
+  }
   std::vector<RawRow> rows;
   for (size_t i = 0; i < root["jobs"].size(); ++i) {
     RawRow row{"jobs[" + std::to_string(i) + "] (line " + std::to_string(root["jobs"][i].Mark().line + 1) + ")",
                defaults};
     Row own;
-    if (!scalars(root["jobs"][i], own)) {
+    bool single_values = false;
+    try {
+      single_values = scalars(root["jobs"][i], own);
+    } catch (const DuplicateField& d) {
+      row.fields = {{"__invalid__", "field '" + d.name + "' appears twice"}};
+      rows.push_back(std::move(row));
+      continue;
+    }
+    if (!single_values) {
       row.fields = {{"__invalid__", "a job must map option names to single values"}};
     } else {
       for (auto& [k, v] : own) row.fields[k] = v;
@@ -95,14 +115,26 @@ std::vector<RawRow> jsonl_rows(const std::string& text) {
   for (size_t n = 1; std::getline(in, line); ++n) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     RawRow row{"line " + std::to_string(n), {}};
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    StrictJson parsed = parse_json_strict(line);
+    const nlohmann::json& j = parsed.value;
     if (j.is_discarded() || !j.is_object()) {
       row.fields = {{"__invalid__", "not a JSON object"}};
+    } else if (!parsed.duplicate_key.empty()) {
+      row.fields = {{"__invalid__", "field '" + parsed.duplicate_key + "' appears twice"}};
     } else {
       for (auto it = j.begin(); it != j.end(); ++it) {
-        if (it->is_string()) row.fields[normalise_key(it.key())] = it->get<std::string>();
-        else if (it->is_number() || it->is_boolean()) row.fields[normalise_key(it.key())] = it->dump();
-        else row.fields = {{"__invalid__", "field '" + it.key() + "' must be a string or a number"}};
+        std::string value;
+        if (it->is_string()) value = it->get<std::string>();
+        else if (it->is_number() || it->is_boolean()) value = it->dump();
+        else {
+          row.fields = {{"__invalid__", "field '" + it.key() + "' must be a string or a number"}};
+          break;
+        }
+        // "steps" and "Steps" (or "guidance-ref" and "guidance_ref") are one field.
+        if (!row.fields.emplace(normalise_key(it.key()), value).second) {
+          row.fields = {{"__invalid__", "field '" + it.key() + "' appears twice"}};
+          break;
+        }
       }
     }
     rows.push_back(std::move(row));
@@ -111,7 +143,7 @@ std::vector<RawRow> jsonl_rows(const std::string& text) {
 }
 
 // --- CSV (RFC 4180: quoted fields, "" escapes, commas and newlines inside quotes).
-std::vector<std::vector<std::string>> parse_csv(const std::string& text, const fs::path& path) {
+std::vector<std::vector<std::string>> parse_csv(std::string_view text, const fs::path& path) {
   std::vector<std::vector<std::string>> records(1);
   std::string field;
   bool quoted = false, field_started = false;
@@ -141,11 +173,21 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text, const f
   return records;
 }
 
-std::vector<RawRow> csv_rows(const std::string& text, const fs::path& path) {
+std::vector<RawRow> csv_rows(std::string_view text, const fs::path& path) {
+  // Excel's "CSV UTF-8" starts the file with a UTF-8 byte-order mark; it is not part of the
+  // first column's name.
+  constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+  if (text.substr(0, kUtf8Bom.size()) == kUtf8Bom) text.remove_prefix(kUtf8Bom.size());
   auto records = parse_csv(text, path);
   if (records.empty()) throw Error::input(path.string(), "the CSV manifest is empty (it needs a header row)");
   std::vector<std::string> header;
-  for (auto& h : records[0]) header.push_back(normalise_key(h));
+  std::set<std::string> seen_columns;
+  for (size_t c = 0; c < records[0].size(); ++c) {
+    header.push_back(normalise_key(records[0][c]));
+    if (!seen_columns.insert(header.back()).second)
+      throw Error::input(path.string(), "the header names column '" + records[0][c] + "' twice (column " +
+                                            std::to_string(c + 1) + ")");
+  }
   std::vector<RawRow> rows;
   for (size_t r = 1; r < records.size(); ++r) {
     if (records[r].size() == 1 && records[r][0].empty()) continue;

@@ -12,6 +12,7 @@
 #include "core/atomic_file.h"
 #include "core/cancel.h"
 #include "core/error.h"
+#include "io/audio.h"
 #include "io/media_writers.h"
 #include "io/mp4_writer.h"
 #include "synth/face.h"
@@ -83,6 +84,9 @@ ClipSpec clip_spec(uint64_t dataset_seed, const std::string& split, int64_t inde
 }
 
 ClipFiles write_clip(const ClipSpec& spec, SpeechSynthesizer& synthesizer, int size, int fps, const fs::path& dir) {
+  // A clip is complete once its mouth.csv exists; anything else in its folder is what a killed
+  // run left (files of the clip, a writer's hidden temporary) and is made again from scratch.
+  fs::remove_all(dir);
   fs::create_directories(dir);
   Speech speech = synthesizer.speak(spec.text, spec.voice);
   io::AudioBuffer mono = io::resample(speech.audio, kSampleRate, 1);
@@ -162,7 +166,9 @@ DatasetSummary make_dataset(const DatasetOptions& o, SpeechSynthesizer& synthesi
           job.skipped = true;
           job.files = {dir / "portrait.png", dir / "speech.wav", dir / "video.mp4", dir / "mouth.csv"};
           job.files.frames = static_cast<int64_t>(read_mouth_track(job.files.mouth).size());
-          job.files.seconds = static_cast<double>(job.files.frames) / o.fps;
+          // The speech's own length, as a fresh run records it (frames / fps is rounded), so a
+          // resumed dataset's manifests are identical to an uninterrupted one's.
+          job.files.seconds = io::decode_audio(job.files.audio).seconds();
         } else {
           job.files = write_clip(job.spec, synthesizer, o.size, o.fps, dir);
         }
@@ -191,6 +197,8 @@ DatasetSummary make_dataset(const DatasetOptions& o, SpeechSynthesizer& synthesi
     summary.frames += job.files.frames;
     summary.seconds_of_speech += job.files.seconds;
   }
+  remove_stale_temporaries(o.output / "train.jsonl");  // what a killed run left
+  remove_stale_temporaries(o.output / "test.jsonl");
   write_file_atomically(o.output / "train.jsonl", train);
   write_file_atomically(o.output / "test.jsonl", test);
   return summary;

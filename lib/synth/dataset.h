@@ -63,7 +63,8 @@ struct ClipFiles {
   double seconds = 0;
 };
 
-// Speaks, renders and encodes one clip into `dir` (created).
+// Speaks, renders and encodes one clip into `dir`, which is emptied first (what an interrupted run
+// left there is redone).
 ClipFiles write_clip(const ClipSpec& spec, SpeechSynthesizer& speech, int size, int fps,
                      const std::filesystem::path& dir);
 

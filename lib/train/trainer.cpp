@@ -194,8 +194,9 @@ bool run_stage(const TrainOptions& o, const std::string& stage) {
       return false;
     }
     // The batch of step k depends only on (seed, stage, k): resuming changes nothing.
+    const uint64_t batch_step = o.repeat_first_batch ? 0 : static_cast<uint64_t>(step);
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(r.seed * 1000003ULL + (stage == "vae" ? 17 : 29) +
-                                                                 static_cast<uint64_t>(step) * 7919ULL);
+                                                                 batch_step * 7919ULL);
     optimizer.zero_grad();
     at::Tensor loss = objective->loss(gen);
     const double value = loss.item<double>();
@@ -205,6 +206,7 @@ bool run_stage(const TrainOptions& o, const std::string& stage) {
     const double grad_norm = optimizer.step(lr);
     ema.update(params);
     ++step;
+    if (o.on_step) o.on_step(step, value);
     loss_avg += value;
     ++loss_n;
     if (step % r.log_every == 0 || step == so.steps) {

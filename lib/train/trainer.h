@@ -12,6 +12,7 @@
 #include <c10/core/ScalarType.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "train/recipe.h"
@@ -25,6 +26,12 @@ struct TrainOptions {
   c10::Device device = c10::kCPU;
   bool resume = true;              // continue from checkpoints in `out`
   int64_t max_steps_this_run = 0;  // > 0: stop (with a checkpoint) after this many steps, for time-boxed sessions
+  // Every step draws step 0's batch, noise and timesteps: the classic "overfit one batch" check
+  // that the optimiser, gradients and loss are wired right (the loss must collapse).
+  bool repeat_first_batch = false;
+  // Called after each optimiser step with (step number from 1, that step's loss): for tests,
+  // dashboards and embedders that want the curve rather than the log line.
+  std::function<void(int64_t step, double loss)> on_step;
 };
 
 // Paths inside a run folder.

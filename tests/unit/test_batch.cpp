@@ -145,15 +145,20 @@ TEST_F(Batch, ShardReportsMerge) {
   EXPECT_EQ(test::run_thg(batch_args("jobs.csv", "out", {"--shard", "0/2"})).exit_code, 3);  // x and z (failed)
   EXPECT_TRUE(fs::exists(dir_ / "out" / "report.shard-0-of-2.json"));
   auto r = test::run_thg(batch_args("jobs.csv", "out", {"--merge-reports"}));
+  EXPECT_EQ(r.exit_code, 3) << "a job failed: " << r.err;  // docs/batch.md: 3 when some failed
   auto merged = nlohmann::json::parse(std::ifstream(dir_ / "out" / "report.json"));
   EXPECT_EQ(merged["done"], 1);
   EXPECT_EQ(merged["failed"], 1);
   EXPECT_EQ(merged["pending"], 1);  // y belongs to shard 1, which has not run
   EXPECT_EQ(test::run_thg(batch_args("jobs.csv", "out", {"--shard", "1/2"})).exit_code, 0);
-  test::run_thg(batch_args("jobs.csv", "out", {"--merge-reports"}));
+  EXPECT_EQ(test::run_thg(batch_args("jobs.csv", "out", {"--merge-reports"})).exit_code, 3);
   merged = nlohmann::json::parse(std::ifstream(dir_ / "out" / "report.json"));
   EXPECT_EQ(merged["done"], 2);
   EXPECT_EQ(merged["pending"], 0);
+  // With the failed job's input fixed and rerun in its shard, the merged report is clean: exit 0.
+  fs::copy(dir_ / "short.m4a", dir_ / "nope.m4a");
+  EXPECT_EQ(test::run_thg(batch_args("jobs.csv", "out", {"--shard", "0/2"})).exit_code, 0);
+  EXPECT_EQ(test::run_thg(batch_args("jobs.csv", "out", {"--merge-reports"})).exit_code, 0);
 }
 
 TEST_F(Batch, OutputsCannotEscapeTheOutputFolder) {
@@ -179,47 +184,97 @@ TEST_F(Batch, OutputsCannotEscapeTheOutputFolder) {
   EXPECT_TRUE(fs::is_empty(dir_ / "elsewhere"));
 }
 
-TEST_F(Batch, KillDashNineThenResume) {
+// Every writer's temporary (".name.tmp-..."), hidden files included, anywhere under `root`.
+std::vector<std::string> leftover_temporaries(const fs::path& root) {
+  std::vector<std::string> left;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.path().filename().string().find(".tmp-") != std::string::npos) left.push_back(e.path().string());
+  return left;
+}
+
+// kill -9 at each step whose order matters, then a resume: after the video's rename but before its
+// record (the video must be made again: nothing vouches for it), after the record (the job is
+// complete), and in the middle of a video (its temporary is removed, the job redone).
+TEST_F(Batch, KillDashNineAtEachStepThenResume) {
   std::string jsonl;
-  for (int i = 0; i < 4; ++i)
-    jsonl += "{\"portrait\": \"face.png\", \"audio\": \"speech.m4a\", \"output\": \"v" + std::to_string(i) +
-             ".mp4\", \"steps\": 3}\n";
+  for (int i = 0; i < 3; ++i)
+    jsonl += "{\"portrait\": \"face.png\", \"audio\": \"speech.m4a\", \"output\": \"v" + std::to_string(i) + ".mp4\"}\n";
   test::write_file(dir_ / "jobs.jsonl", jsonl);
+  const fs::path out = dir_ / "out";
+  auto run_until = [&](const char* point) {
+    ::setenv("THG_CRASH_AT", point, 1);
+    auto r = test::run_thg(batch_args("jobs.jsonl", "out"));
+    ::unsetenv("THG_CRASH_AT");
+    return r;
+  };
+  // 1. Killed with v0.mp4 published and no record of it.
+  EXPECT_EQ(run_until("batch.video_published").exit_code, 128 + SIGKILL);
+  ASSERT_EQ(io::probe_media(out / "v0.mp4").video_frames, 50);
+  const auto first_mtime = fs::last_write_time(out / "v0.mp4");
+  // 2. The resume cannot trust v0.mp4 (no record): it makes it again, records it, and is killed.
+  EXPECT_EQ(run_until("batch.record_written").exit_code, 128 + SIGKILL);
+  EXPECT_NE(fs::last_write_time(out / "v0.mp4"), first_mtime) << "an unrecorded video was trusted";
+  const std::string v0 = test::read_file(out / "v0.mp4");
+  // 3. Killed while v1 is being written (its temporary exists).
   const int pid = test::start_thg(batch_args("jobs.jsonl", "out"));
-  // Kill as soon as the first output is published: the second job is then in the middle of work.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (!fs::exists(dir_ / "out" / "v0.mp4") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto writing_v1 = [&] {
+    for (const auto& t : leftover_temporaries(out))
+      if (fs::path(t).filename().string().rfind(".v1.tmp-", 0) == 0) return true;
+    return false;
+  };
+  while (!writing_v1() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the batch finished before it could be killed";
+  EXPECT_FALSE(fs::exists(out / "v1.mp4")) << "a video was published while its temporary was being written";
+  // 4. The final resume: v0 kept as it is, v1 and v2 made, nothing temporary left anywhere.
+  auto r = test::run_thg(batch_args("jobs.jsonl", "out"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto report = nlohmann::json::parse(std::ifstream(out / "report.json"));
+  std::vector<std::string> statuses;
+  for (const auto& j : report["jobs"]) statuses.push_back(j["status"]);
+  EXPECT_EQ(statuses, (std::vector<std::string>{"skipped", "done", "done"}));
+  EXPECT_EQ(test::read_file(out / "v0.mp4"), v0) << "a recorded video was rewritten";
+  for (const char* name : {"v0.mp4", "v1.mp4", "v2.mp4"}) EXPECT_EQ(io::probe_media(out / name).video_frames, 50) << name;
+  EXPECT_EQ(leftover_temporaries(out), std::vector<std::string>{});
+}
 
-  // Whatever is published is complete; nothing else but hidden temporaries may exist.
+// A rerun redoes exactly the jobs whose result would differ: a changed seed, or an input file whose
+// content changed under the same name; the others are skipped untouched.
+TEST_F(Batch, ARerunRedoesJobsWhoseSeedOrInputChanged) {
+  fs::copy(dir_ / "short.m4a", dir_ / "c.m4a");
+  auto manifest = [&](int seed_b) {
+    test::write_file(dir_ / "jobs.jsonl",
+                     "{\"portrait\": \"face.png\", \"audio\": \"short.m4a\", \"output\": \"a.mp4\"}\n"
+                     "{\"portrait\": \"face.png\", \"audio\": \"short.m4a\", \"output\": \"b.mp4\", \"seed\": " +
+                         std::to_string(seed_b) + "}\n"
+                         "{\"portrait\": \"face.png\", \"audio\": \"c.m4a\", \"output\": \"c.mp4\"}\n");
+  };
+  manifest(1);
+  ASSERT_EQ(test::run_thg(batch_args("jobs.jsonl", "out")).exit_code, 0);
   std::map<std::string, std::string> before;
-  for (const auto& e : fs::directory_iterator(dir_ / "out")) {
-    const std::string name = e.path().filename().string();
-    if (name[0] == '.' || !e.is_regular_file()) continue;
-    ASSERT_EQ(io::probe_media(e.path()).video_frames, 50) << name << " is published but not complete";
-    before[name] = test::read_file(e.path());
-  }
-  ASSERT_GE(before.size(), 1u);
-  ASSERT_LT(before.size(), 4u);
+  for (const char* name : {"a.mp4", "b.mp4", "c.mp4"}) before[name] = test::read_file(dir_ / "out" / name);
 
+  manifest(2);  // b: another seed
+  fs::copy(dir_ / "speech.m4a", dir_ / "c.m4a", fs::copy_options::overwrite_existing);  // c: other audio, same name
   auto r = test::run_thg(batch_args("jobs.jsonl", "out"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto report = nlohmann::json::parse(std::ifstream(dir_ / "out" / "report.json"));
-  for (const auto& j : report["jobs"]) {
-    const std::string out = j["output"];
-    EXPECT_EQ(j["status"], before.count(out) ? "skipped" : "done") << out;
-    EXPECT_EQ(io::probe_media(dir_ / "out" / out).video_frames, 50) << out;
-    if (before.count(out)) {
-      EXPECT_EQ(test::read_file(dir_ / "out" / out), before[out]) << out << " was rewritten";
-    }
-  }
-  for (const auto& e : fs::directory_iterator(dir_ / "out"))
-    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << "stale temporary left";
+  std::vector<std::string> statuses;
+  for (const auto& j : report["jobs"]) statuses.push_back(j["status"]);
+  EXPECT_EQ(statuses, (std::vector<std::string>{"skipped", "done", "done"}));
+  EXPECT_EQ(report["jobs"][1]["seed"], 2);
+  EXPECT_EQ(test::read_file(dir_ / "out" / "a.mp4"), before["a.mp4"]);
+  EXPECT_NE(test::read_file(dir_ / "out" / "b.mp4"), before["b.mp4"]);
+  EXPECT_EQ(io::probe_media(dir_ / "out" / "c.mp4").video_frames, 50);  // the new, 2 s audio
+  // A rerun with nothing changed does nothing.
+  r = test::run_thg(batch_args("jobs.jsonl", "out"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  report = nlohmann::json::parse(std::ifstream(dir_ / "out" / "report.json"));
+  EXPECT_EQ(report["skipped"], 3);
 }
 
 }  // namespace

@@ -175,10 +175,10 @@ TEST(Limits, DeeplyNestedYamlIsACleanError) {
   test::expect_input_error([&] { model::parse_model_config(deep, "deep.yaml"); }, "deep.yaml", "not valid YAML");
   std::string block;
   for (int i = 0; i < 3000; ++i) block += std::string(static_cast<size_t>(i), ' ') + "k:\n";
-  test::expect_input_error([&] { model::parse_model_config(block, "block.yaml"); }, "block.yaml", "");
+  test::expect_input_error([&] { model::parse_model_config(block, "block.yaml"); }, "block.yaml", "not valid YAML (line 499");
   test::ScratchDir dir;
   test::write_file(dir / "jobs.yaml", "jobs: " + std::string(50000, '[') + std::string(50000, ']') + "\n");
-  test::expect_input_error([&] { pipeline::load_manifest(dir / "jobs.yaml"); }, (dir / "jobs.yaml").string(), "");
+  test::expect_input_error([&] { pipeline::load_manifest(dir / "jobs.yaml"); }, (dir / "jobs.yaml").string(), "not valid YAML (line 1");
 }
 
 TEST(Limits, WeightsThatCannotFitInMemoryAreRefused) {

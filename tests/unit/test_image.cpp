@@ -91,27 +91,43 @@ TEST(Image, RejectsBadInputs) {
   test::write_file(dir / "empty.png", "");
   expect_bad_image(dir / "empty.png", "empty");
   test::write_file(dir / "text.png", std::string(500, 'x'));
-  expect_bad_image(dir / "text.png", "");
+  expect_bad_image(dir / "text.png", "corrupt image data");
   const std::string png = test::read_file(test::data("media/rgb8.png"));
   test::write_file(dir / "truncated.png", png.substr(0, png.size() / 2));
-  expect_bad_image(dir / "truncated.png", "");
+  expect_bad_image(dir / "truncated.png", "corrupt image data");
   expect_bad_image(test::data("media/small_20px.png"), "at least 32 px");
   expect_bad_image(test::data("media/s16_16k_mono.wav"), "contains no image");
 }
 
-TEST(Image, RejectsHugeDimensionsBeforeDecoding) {
-  // A valid PNG signature and IHDR claiming 20000x20000, and no image data.
+// PNG's chunk checksum (CRC-32, polynomial 0xEDB88320), so a doctored header is otherwise valid.
+uint32_t png_crc(const std::string& bytes) {
+  uint32_t crc = 0xFFFFFFFFu;
+  for (unsigned char b : bytes) {
+    crc ^= b;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+TEST(Image, RejectsHugeDimensionsBeforeDecodingAndSaysSo) {
+  // A valid PNG whose IHDR claims 20000x20000 (with a correct checksum) and the original small
+  // image data: FFmpeg's own size check reports it as 0x0, so the size must come from the header.
   std::string png = test::read_file(test::data("media/rgb8.png"));
-  // IHDR width/height live at bytes 16..23 (big endian); the CRC is wrong afterwards, which a
-  // strict decoder may also report: either way it must be refused without allocating 1.6 GB.
   auto put = [&](size_t at, uint32_t v) {
     for (int i = 0; i < 4; ++i) png[at + i] = static_cast<char>(v >> (24 - 8 * i));
   };
-  put(16, 20000);
+  put(16, 20000);  // IHDR width and height (big endian) at bytes 16..23, its CRC at 29..32
   put(20, 20000);
+  put(29, png_crc(png.substr(12, 17)));
   test::ScratchDir dir;
   test::write_file(dir / "huge.png", png);
-  expect_bad_image(dir / "huge.png", "");
+  expect_bad_image(dir / "huge.png", "20000x20000 is larger than the limit of 16384 px per side and 64 megapixels");
+  // Within FFmpeg's own check but over ours: 9000x9000 = 81 megapixels.
+  put(16, 9000);
+  put(20, 9000);
+  put(29, png_crc(png.substr(12, 17)));
+  test::write_file(dir / "big.png", png);
+  expect_bad_image(dir / "big.png", "9000x9000 is larger than the limit");
 }
 
 }  // namespace

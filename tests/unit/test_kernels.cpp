@@ -183,8 +183,7 @@ TEST(FusedBackend, AutoAndGroupNormFallBackToLibTorchOnCpu) {
 class FusedKernelsGpu : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!nn::fused_kernels_built()) GTEST_SKIP() << "this build has no CUDA kernels";
-    if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device (run on the GPU machine: benchmarks/device-run.sh)";
+    THG_REQUIRE_GPU_OR_SKIP(/*need_kernels=*/true);
   }
   static double bound(at::ScalarType t) { return t == at::kHalf ? 2e-3 : 1e-2; }  // relative, by dtype
 };

@@ -94,10 +94,13 @@ TEST(Mp4Writer, UnfinishedOutputLeavesNothing) {
 TEST(Mp4Writer, RejectsBadSpecsAndFolders) {
   test::ScratchDir dir;
   io::AudioBuffer a = sine(0.2, 16000, 1);
-  EXPECT_THROW(io::Mp4Writer(dir / "odd.mp4", io::VideoSpec{33, 32, 25, 18}, a), Error);
-  EXPECT_THROW(io::Mp4Writer(dir / "nofolder" / "x.mp4", io::VideoSpec{32, 32, 25, 18}, a), Error);
+  test::expect_input_error([&] { io::Mp4Writer(dir / "odd.mp4", io::VideoSpec{33, 32, 25, 18}, a); },
+                           (dir / "odd.mp4").string(), "video size must be positive and even");
+  test::expect_input_error([&] { io::Mp4Writer(dir / "nofolder" / "x.mp4", io::VideoSpec{32, 32, 25, 18}, a); },
+                           (dir / "nofolder" / "x.mp4").string(), "output folder does not exist");
   test::write_file(dir / "file", "x");
-  EXPECT_THROW(io::Mp4Writer(dir / "file" / "x.mp4", io::VideoSpec{32, 32, 25, 18}, a), Error);
+  test::expect_input_error([&] { io::Mp4Writer(dir / "file" / "x.mp4", io::VideoSpec{32, 32, 25, 18}, a); },
+                           (dir / "file" / "x.mp4").string(), "output folder is not a folder");
   EXPECT_TRUE(dir.entries() == std::vector<std::string>{"file"});
 }
 

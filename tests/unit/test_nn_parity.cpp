@@ -51,8 +51,10 @@ void check_unet(io::SafetensorsFile file, const std::string& name) {
   unet.to(at::kCPU, at::kBFloat16);
   at::Tensor bf = unet.forward(sample.to(at::kBFloat16), timesteps, context.to(at::kBFloat16));
   const double bf_error = test::max_relative_error(bf, expected);
-  std::printf("[parity] %-40s max relative error %.3g (bound 1e-1)\n", (name + " (bfloat16)").c_str(), bf_error);
-  EXPECT_LT(bf_error, 1e-1);
+  // bfloat16 keeps 8 bits of mantissa (relative step 2^-8 = 0.004); through a UNet the measured
+  // error is 0.012-0.014, so 3e-2 leaves room for other machines and still catches a wrong cast.
+  std::printf("[parity] %-40s max relative error %.3g (bound 3e-2)\n", (name + " (bfloat16)").c_str(), bf_error);
+  EXPECT_LT(bf_error, 3e-2);
 }
 
 TEST_F(NnParity, UNetSmall) { check_unet(open("unet_small"), "unet_small"); }

@@ -4,6 +4,7 @@
 
 #include "core/device.h"
 #include "core/pixels.h"
+#include "test_util.h"
 
 namespace thg {
 namespace {
@@ -24,7 +25,7 @@ TEST(Pixels, ClampsRoundsAndInterleaves) {
 }
 
 TEST(Pixels, CudaKernelMatchesTheCpuReference) {
-  if (!cuda_available()) GTEST_SKIP() << "no CUDA device on this machine; runs on the GPU machine";
+  THG_REQUIRE_GPU_OR_SKIP(/*need_kernels=*/false);
   for (auto dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
     at::Tensor f = (at::rand({5, 3, 37, 53}) * 1.4 - 0.2).to(dtype);
     at::Tensor cpu = frames_to_rgb8(f);

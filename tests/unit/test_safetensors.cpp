@@ -140,10 +140,28 @@ TEST(Safetensors, OpenReportsFileProblems) {
     EXPECT_NE(std::string(e.what()).find("missing.safetensors: file not found"), std::string::npos) << e.what();
   }
   test::write_file(dir / "empty.safetensors", "");
-  EXPECT_THROW(io::SafetensorsFile::open(dir / "empty.safetensors"), Error);
+  test::expect_input_error([&] { io::SafetensorsFile::open(dir / "empty.safetensors"); },
+                           (dir / "empty.safetensors").string(), "file is empty");
   test::write_file(dir / "trunc.safetensors",
                    file_image(R"({"x":{"dtype":"F32","shape":[100],"data_offsets":[0,400]}})", 40));
-  EXPECT_THROW(io::SafetensorsFile::open(dir / "trunc.safetensors"), Error);
+  test::expect_input_error([&] { io::SafetensorsFile::open(dir / "trunc.safetensors"); },
+                           (dir / "trunc.safetensors").string(), "entry 'x' points past the end of the file");
+}
+
+// JSON allows a repeated key and most parsers keep the last one; the safetensors format forbids
+// it. A header that names a tensor twice could load one tensor here and another in a reader that
+// keeps the first, so it is refused, at every level of the header.
+TEST(Safetensors, RejectsDuplicateKeys) {
+  const std::string x = R"("x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]})";
+  expect_rejected(file_image("{" + x + "," + x + "}", 4), "header names 'x' twice");
+  expect_rejected(file_image(R"({"__metadata__":{"a":"1"},"__metadata__":{"a":"2"}})", 0),
+                  "header names '__metadata__' twice");
+  expect_rejected(file_image(R"({"__metadata__":{"a":"1","a":"2"}})", 0), "header names 'a' twice");
+  expect_rejected(file_image(R"({"x":{"dtype":"F32","dtype":"F16","shape":[1],"data_offsets":[0,4]}})", 4),
+                  "header names 'dtype' twice");
+  // The same key in two different objects is not a duplicate.
+  EXPECT_NO_THROW(io::parse_safetensors_bytes(
+      file_image(R"({"__metadata__":{"x":"1"},"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4), "ok"));
 }
 
 }  // namespace

@@ -35,8 +35,8 @@ TEST(Schedule, AlphasCumprodIsDecreasingAndMatchesKnownEnds) {
 
 TEST(Schedule, RejectsTooManySteps) {
   sched::ScheduleConfig c;
-  EXPECT_THROW(sched::spaced_timesteps(c, 1001), Error);
-  EXPECT_THROW(sched::spaced_timesteps(c, 0), Error);
+  test::expect_input_error([&] { sched::spaced_timesteps(c, 1001); }, "", "--steps 1001 exceeds the schedule's 1000");
+  test::expect_input_error([&] { sched::spaced_timesteps(c, 0); }, "", "--steps must be at least 1");
 }
 
 TEST(Ddim, RecoversTheCleanSampleFromTrueNoise) {

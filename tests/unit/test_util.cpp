@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 
 #include "core/error.h"
 #include "model/talking_head.h"
+#include "nn/fused_kernels.h"
 
 namespace thg::test {
 
@@ -77,28 +79,30 @@ double max_relative_error(const at::Tensor& actual, const at::Tensor& expected) 
 }
 
 namespace {
-// In a forked child: replaces the process with thg `args`.
-[[noreturn]] void exec_thg(const std::vector<std::string>& args) {
-  std::vector<std::string> all{THG_BINARY};
+// In a forked child: replaces the process with `binary` `args`.
+[[noreturn]] void exec_program(const std::string& binary, const std::vector<std::string>& args) {
+  std::vector<std::string> all{binary};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
-  ::execv(THG_BINARY, argv.data());
+  ::execv(binary.c_str(), argv.data());
   ::_exit(127);
 }
 }  // namespace
 
-int start_thg(const std::vector<std::string>& args) {
+int start_program(const std::string& binary, const std::vector<std::string>& args) {
   pid_t pid = ::fork();
   if (pid == 0) {
     int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, 1);
     ::dup2(null, 2);
-    exec_thg(args);
+    exec_program(binary, args);
   }
   return pid;
 }
+
+int start_thg(const std::vector<std::string>& args) { return start_program(THG_BINARY, args); }
 
 const std::filesystem::path& tiny_model_file() {
   static ScratchDir dir;
@@ -110,7 +114,41 @@ const std::filesystem::path& tiny_model_file() {
   return path;
 }
 
+bool gpu_required() {
+  const char* v = std::getenv("THG_REQUIRE_GPU");
+  return v != nullptr && std::string(v) == "1";
+}
+
+bool gpu_missing_reason(bool need_kernels, std::string& why) {
+  if (need_kernels && !nn::fused_kernels_built()) {
+    why = "this build has no CUDA kernels (nvcc was not found at configure time?)";
+    return true;
+  }
+  if (!at::hasCUDA()) {
+    why = "no CUDA device (GPU tests run on the GPU machine: benchmarks/device-run.sh)";
+    return true;
+  }
+  return false;
+}
+
+std::filesystem::path conditioned_tiny_model(const std::filesystem::path& dir, const std::string& extra_config) {
+  const std::string config = read_file(source_root() / "configs/tiny.yaml") + extra_config;
+  auto m = model::TalkingHeadModel::random(model::parse_model_config(config, "tiny.yaml"), 11);
+  {
+    at::NoGradGuard no_grad;
+    for (auto& [name, p] : m->named_parameters())
+      if (p->abs().max().item<double>() == 0.0) p->normal_(0.0, 0.3);
+  }
+  const auto path = dir / "conditioned-tiny.safetensors";
+  m->save(path, at::kFloat);
+  return path;
+}
+
 ProcessResult run_thg(const std::vector<std::string>& args, const ChildFaults& faults) {
+  return run_program(THG_BINARY, args, faults);
+}
+
+ProcessResult run_program(const std::string& binary, const std::vector<std::string>& args, const ChildFaults& faults) {
   ScratchDir capture;
   const auto out_path = capture / "stdout", err_path = capture / "stderr";
   pid_t pid = ::fork();
@@ -125,7 +163,7 @@ ProcessResult run_thg(const std::vector<std::string>& args, const ChildFaults& f
     };
     if (faults.file_size_limit > 0) limit(RLIMIT_FSIZE, faults.file_size_limit);
     if (faults.memory_limit > 0) limit(RLIMIT_DATA, faults.memory_limit);
-    exec_thg(args);
+    exec_program(binary, args);
   }
   int status = 0;
   bool exited = false;

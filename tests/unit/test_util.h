@@ -44,6 +44,11 @@ struct ChildFaults {
 
 // Runs the thg binary with `args`, with the given faults.
 ProcessResult run_thg(const std::vector<std::string>& args, const ChildFaults& faults = {});
+// The same for another of the project's programs (THG_SYNTH_BINARY, THG_TRAIN_BINARY).
+ProcessResult run_program(const std::string& binary, const std::vector<std::string>& args,
+                          const ChildFaults& faults = {});
+// Starts `binary` in the background (stdout/stderr to /dev/null); returns its pid.
+int start_program(const std::string& binary, const std::vector<std::string>& args);
 
 // AddressSanitizer reserves terabytes of shadow memory (no memory limit can be set under it) and
 // aborts on an impossible allocation instead of letting the allocator fail.
@@ -52,6 +57,23 @@ inline constexpr bool kAddressSanitizer = true;
 #else
 inline constexpr bool kAddressSanitizer = false;
 #endif
+
+// Whether a GPU test can run here: a CUDA device and (when `need_kernels`) a build with THG's CUDA
+// kernels. When it cannot, the test skips with the reason, except where THG_REQUIRE_GPU=1 (set by
+// benchmarks/device-run.sh on the GPU machine), where a missing GPU is a failure: a GPU run whose
+// tests all skipped must not pass. Use at the start of a test or SetUp():
+//   THG_REQUIRE_GPU_OR_SKIP(/*need_kernels=*/true);
+#define THG_REQUIRE_GPU_OR_SKIP(need_kernels)                                                   \
+  do {                                                                                          \
+    std::string thg_gpu_missing_;                                                               \
+    if (!::thg::test::gpu_missing_reason(need_kernels, thg_gpu_missing_)) break;                \
+    if (::thg::test::gpu_required()) FAIL() << "THG_REQUIRE_GPU=1 but " << thg_gpu_missing_;   \
+    GTEST_SKIP() << thg_gpu_missing_;                                                            \
+  } while (0)
+// True (with the reason in `why`) when there is no CUDA device or, with need_kernels, no kernels.
+bool gpu_missing_reason(bool need_kernels, std::string& why);
+// THG_REQUIRE_GPU=1 in the environment.
+bool gpu_required();
 
 // Starts the thg binary in the background (stdout/stderr to /dev/null); returns its pid.
 int start_thg(const std::vector<std::string>& args);
@@ -65,6 +87,11 @@ double max_relative_error(const at::Tensor& actual, const at::Tensor& expected);
 
 // A tiny random model (configs/tiny.yaml, fp16) saved once per test process, for CLI tests.
 const std::filesystem::path& tiny_model_file();
+// A tiny random model whose conditioning matters: a fresh model's zero-initialised output
+// projections (audio and temporal attention, the residual output) make it ignore the audio, the
+// reference and the frame grouping, so here they are random too. `extra_config` is appended to
+// configs/tiny.yaml (e.g. another prediction type). Saved in float32 under `dir`.
+std::filesystem::path conditioned_tiny_model(const std::filesystem::path& dir, const std::string& extra_config = "");
 
 void write_file(const std::filesystem::path& path, const std::string& bytes);
 
