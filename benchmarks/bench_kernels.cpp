@@ -182,7 +182,13 @@ std::string markdown(const json& report) {
      << "Date " << m["date"].get<std::string>() << ", commit " << m["commit"].get<std::string>() << ", torch "
      << m["torch"].get<std::string>() << ", " << m["dtype"].get<std::string>() << ". Measured peak (an 8192^3 GEMM in this run): "
      << fmt(m, "peak_tflops", 1) << " TFLOP/s. Median of CUDA-event timings after warm-up.\n";
+  if (!report.value("complete", true))
+    md << "\n**Partial report**: written after each config; the run has not finished (or was cut short).\n";
   for (const json& c : report["configs"]) {
+    if (c.contains("error")) {
+      md << "\n## " << c["config"].get<std::string>() << ": failed (" << c["error"].get<std::string>() << ")\n";
+      continue;
+    }
     md << "\n## " << c["config"].get<std::string>() << " (" << c["image_size"] << "x" << c["image_size"] << ", batch "
        << c["batch"] << " = " << report["options"]["groups"] << " guidance branches x " << c["frames"] << " frames)\n\n"
        << "### Attention (ms; fused TFLOP/s and share of the measured peak)\n\n"
@@ -217,6 +223,7 @@ std::string csv(const json& report) {
   out << "config,kernel,batch,heads_or_channels,query_len_or_spatial,key_len_or_groups,head_dim,implementation,ms,tflops,gb_per_s\n";
   auto cell = [](const json& j, const char* key) { return j.contains(key) ? std::to_string(j[key].get<double>()) : std::string(); };
   for (const json& c : report["configs"]) {
+    if (c.contains("error")) continue;
     const std::string config = c["config"];
     for (const json& r : c.value("attention", json::array())) {
       const json& s = r["shape"];
@@ -259,18 +266,38 @@ int main(int argc, char** argv) {
                     {{"gpu", props->name}, {"sm_count", props->multiProcessorCount}, {"date", today()},
                      {"commit", o.commit}, {"torch", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH)}, {"dtype", o.dtype}, {"peak_tflops", peak}}},
                    {"options", {{"groups", o.groups}, {"repeats", o.repeats}}}};
-    for (const std::string& name : o.configs) {
-      std::cerr << "bench kernels: " << name << "...\n";
-      report["configs"].push_back(bench_config(name, o, dtype, peak));
-    }
+    // The report is rewritten (JSON, Markdown, CSV, each swapped in whole) after every config, so a
+    // run cut short (device-run.sh's stage timeout) loses at most the config it was measuring.
     const std::filesystem::path stem =
         std::filesystem::path(o.out) / ("kernels_" + slug(props->name) + "_" + o.dtype + "_" + today());
     std::filesystem::create_directories(o.out);
-    write_file_atomically(stem.string() + ".json", report.dump(2) + "\n");
-    write_file_atomically(stem.string() + ".md", markdown(report));
-    write_file_atomically(stem.string() + ".csv", csv(report));
+    auto write_reports = [&] {
+      write_file_atomically(stem.string() + ".json", report.dump(2) + "\n");
+      write_file_atomically(stem.string() + ".md", markdown(report));
+      write_file_atomically(stem.string() + ".csv", csv(report));
+    };
+    report["configs"] = json::array();
+    report["complete"] = false;
+    write_reports();
+    int failures = 0;
+    for (const std::string& name : o.configs) {
+      std::cerr << "bench kernels: " << name << "...\n";
+      try {
+        report["configs"].push_back(bench_config(name, o, dtype, peak));
+      } catch (const std::exception& e) {  // one config's failure (say, out of memory) keeps the others
+        std::string why = e.what();
+        why = why.substr(0, why.find('\n'));
+        std::cerr << "thg-bench-kernels: " << name << ": " << why << "\n";
+        report["configs"].push_back(json{{"config", name}, {"error", why}});
+        ++failures;
+      }
+      write_reports();
+      std::cerr << "bench kernels: " << name << " written to " << stem.string() << ".{json,md,csv}\n";
+    }
+    report["complete"] = true;
+    write_reports();
     std::cout << markdown(report);
-    return 0;
+    return failures == 0 ? 0 : 1;
   } catch (const Error& e) {
     std::cerr << "thg-bench-kernels: " << e.what() << "\n";
     return e.exit_code();

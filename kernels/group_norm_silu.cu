@@ -114,6 +114,10 @@ at::Tensor group_norm_silu_cuda(const at::Tensor& x_in, int64_t groups, const at
               "group_norm_silu_cuda: weight and bias must be contiguous [C] on x's device, one dtype");
   TORCH_CHECK(weight.scalar_type() == at::kFloat || weight.scalar_type() == x_in.scalar_type(),
               "group_norm_silu_cuda: weight dtype must be x's or fp32");
+  // (sample, group) pairs go on gridDim.y, whose limit is 65535 (lib/nn/fused_applicability.h
+  // sends larger problems to LibTorch before they get here).
+  TORCH_CHECK(x_in.size(0) * groups <= 65535, "group_norm_silu_cuda: N x groups = ", x_in.size(0) * groups,
+              " exceeds the grid limit of 65535");
   c10::cuda::CUDAGuard guard(x_in.device());
   at::Tensor x = x_in.contiguous();
   at::Tensor y = at::empty_like(x);

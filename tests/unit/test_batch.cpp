@@ -184,14 +184,6 @@ TEST_F(Batch, OutputsCannotEscapeTheOutputFolder) {
   EXPECT_TRUE(fs::is_empty(dir_ / "elsewhere"));
 }
 
-// Every writer's temporary (".name.tmp-..."), hidden files included, anywhere under `root`.
-std::vector<std::string> leftover_temporaries(const fs::path& root) {
-  std::vector<std::string> left;
-  for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.path().filename().string().find(".tmp-") != std::string::npos) left.push_back(e.path().string());
-  return left;
-}
-
 // kill -9 at each step whose order matters, then a resume: after the video's rename but before its
 // record (the video must be made again: nothing vouches for it), after the record (the job is
 // complete), and in the middle of a video (its temporary is removed, the job redone).
@@ -219,7 +211,7 @@ TEST_F(Batch, KillDashNineAtEachStepThenResume) {
   const int pid = test::start_thg(batch_args("jobs.jsonl", "out"));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   auto writing_v1 = [&] {
-    for (const auto& t : leftover_temporaries(out))
+    for (const auto& t : test::temporaries_under(out))
       if (fs::path(t).filename().string().rfind(".v1.tmp-", 0) == 0) return true;
     return false;
   };
@@ -239,7 +231,7 @@ TEST_F(Batch, KillDashNineAtEachStepThenResume) {
   EXPECT_EQ(statuses, (std::vector<std::string>{"skipped", "done", "done"}));
   EXPECT_EQ(test::read_file(out / "v0.mp4"), v0) << "a recorded video was rewritten";
   for (const char* name : {"v0.mp4", "v1.mp4", "v2.mp4"}) EXPECT_EQ(io::probe_media(out / name).video_frames, 50) << name;
-  EXPECT_EQ(leftover_temporaries(out), std::vector<std::string>{});
+  EXPECT_EQ(test::temporaries_under(out), std::vector<std::string>{});
 }
 
 // A rerun redoes exactly the jobs whose result would differ: a changed seed, or an input file whose

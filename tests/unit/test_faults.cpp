@@ -88,6 +88,7 @@ TEST_F(Faults, SigintDuringBatchStopsCleanlyAndResumes) {
   auto report = nlohmann::json::parse(std::ifstream(dir / "out" / "report.json"));
   EXPECT_EQ(report["skipped"].get<int>(), complete);
   EXPECT_EQ(report["done"].get<int>(), 6 - complete);
+  EXPECT_EQ(test::temporaries_under(dir / "out"), std::vector<std::string>{}) << "a temporary survived the resume";
 }
 
 // 1 GiB of heap and anonymous mappings: enough to load thg and the tiny model and to generate at

@@ -283,5 +283,42 @@ TEST_F(FusedKernelsGpu, ModelWithFusedBackendMatchesMath) {
 }
 #endif
 
+// The denoiser on the GPU in half precision against the same weights in fp32 on the CPU (LibTorch's
+// own kernels on both sides, sdpa backend): what `--device cuda --dtype float16/bfloat16` computes
+// must be the CPU's result to half-precision accuracy. Needs a GPU, not THG's kernels.
+class CudaVsCpu : public ::testing::Test {
+ protected:
+  void SetUp() override { THG_REQUIRE_GPU_OR_SKIP(/*need_kernels=*/false); }
+};
+
+TEST_F(CudaVsCpu, DenoiserInHalfPrecisionMatchesFp32OnTheCpu) {
+  c10::InferenceMode inference;
+  BackendScope scope(nn::AttentionBackend::Sdpa);
+  const auto config = model::load_model_config(test::source_root() / "configs/default.yaml");
+  auto cpu = model::TalkingHeadModel::random(config, 7);
+  const auto& cfg = cpu->config();
+  at::Generator g = at::make_generator<at::CPUGeneratorImpl>(29);
+  const int64_t lat = cfg.latent_size(cfg.image_size), frames = 8;
+  const at::Tensor reference = at::randn({1, cfg.vae.latent_channels, lat, lat}, g);
+  const at::Tensor windows = at::randn({frames, cfg.audio.mel.n_mels, cpu->audio_window()}, g);
+  const at::Tensor noisy = at::randn({frames, cfg.vae.latent_channels, lat, lat}, g);
+  const at::Tensor t = at::full({frames}, 500.0);
+  auto run = [&](model::TalkingHeadModel& m, const at::TensorOptions& o) {
+    const at::Tensor ref = reference.to(o);
+    return m.denoise(noisy.to(o), t.to(o), ref, m.reference_tokens(ref), m.audio_tokens(windows), frames)
+        .to(at::kCPU, at::kFloat);
+  };
+  const at::Tensor expected = run(*cpu, at::TensorOptions().dtype(at::kFloat));
+  for (auto dtype : {at::kHalf, at::kBFloat16}) {
+    auto gpu = model::TalkingHeadModel::random(config, 7);
+    gpu->to(at::kCUDA, dtype);
+    const double error = test::max_relative_error(run(*gpu, at::TensorOptions().device(at::kCUDA).dtype(dtype)), expected);
+    std::printf("denoiser on CUDA in %s against fp32 on the CPU: max relative error %.3g\n",
+                dtype == at::kHalf ? "fp16" : "bf16", error);
+    // bf16: the bound of the CPU bf16 parity test (test_nn_parity.cpp); fp16 has 3 more mantissa bits.
+    EXPECT_LT(error, dtype == at::kHalf ? 1e-2 : 3e-2);
+  }
+}
+
 }  // namespace
 }  // namespace thg

@@ -49,6 +49,13 @@ void write_file(const std::filesystem::path& path, const std::string& bytes) {
   out << bytes;
 }
 
+std::vector<std::string> temporaries_under(const std::filesystem::path& root) {
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root))
+    if (e.path().filename().string().find(".tmp-") != std::string::npos) left.push_back(e.path().string());
+  return left;
+}
+
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;

@@ -94,6 +94,8 @@ const std::filesystem::path& tiny_model_file();
 std::filesystem::path conditioned_tiny_model(const std::filesystem::path& dir, const std::string& extra_config = "");
 
 void write_file(const std::filesystem::path& path, const std::string& bytes);
+// Every writer's temporary (".name.tmp-..."), hidden files included, anywhere under `root`.
+std::vector<std::string> temporaries_under(const std::filesystem::path& root);
 
 // Expects `call` to throw a thg::Error of kind BadInput that names `file` and whose message
 // contains `needle`.
