@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "options.h"
+#include "core/machine.h"
 #include "core/log.h"
 #include "nn/attention.h"
 #include "pipeline/generate.h"
@@ -45,6 +46,9 @@ int run_generate(const GenerateCli& o, const GlobalOptions& global) {
     j["random_weights"] = loaded.random_weights;
     j["seconds"] = r.total_seconds;
     j["stage_seconds"] = r.stage_seconds;
+    // The process's peak resident memory up to the finished video (model load included; process
+    // teardown, which briefly maps ~100 MB of LibTorch's at exit, not).
+    j["peak_rss_bytes"] = process_peak_rss_bytes();
     std::cout << j.dump(2) << "\n";
   } else if (!global.quiet) {
     std::fprintf(stderr, "thg: wrote %s (%lld frames, %.2f s at %d fps, %lldx%lld) in %.1f s\n",

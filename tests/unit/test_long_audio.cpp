@@ -3,10 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -35,28 +34,25 @@ void write_speechlike_wav(const fs::path& path, double seconds) {
   io::write_wav(path, a);
 }
 
-// Peak resident memory (KiB) of one `thg` run, from the kernel's accounting of that child alone.
-long peak_rss_kib(const std::vector<std::string>& args) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    // glibc's malloc otherwise keeps freed memory in per-thread arenas and raises its mmap threshold
-    // as large blocks are freed, so a run's peak RSS varies by tens of MiB from run to run. One arena
-    // and fixed thresholds (large blocks mapped, and returned on free) make the peak follow what is
-    // actually live, so that buffering every frame (tens of MiB here) cannot hide in the noise.
-    ::setenv("MALLOC_ARENA_MAX", "1", 1);
-    ::setenv("MALLOC_MMAP_THRESHOLD_", "131072", 1);
-    ::setenv("MALLOC_TRIM_THRESHOLD_", "131072", 1);
-    std::vector<char*> argv{const_cast<char*>(THG_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(THG_BINARY, argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  struct rusage usage {};
-  ::wait4(pid, &status, 0, &usage);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "thg failed";
-  return usage.ru_maxrss;
+// Peak resident memory (MiB) of one `thg generate` run up to its finished video, as its --json
+// summary reports it (the kernel's high-water mark of the process; LibTorch's teardown at exit
+// briefly maps ~100 MB more, which would hide tens of MiB of real growth under a constant spike).
+double peak_rss_mib(std::vector<std::string> args) {
+  // glibc's malloc otherwise keeps freed memory in per-thread arenas and raises its mmap threshold
+  // as large blocks are freed, so a run's peak RSS varies by tens of MiB from run to run. One arena
+  // and fixed thresholds (large blocks mapped, and returned on free) make the peak follow what is
+  // actually live, so that buffering every frame (tens of MiB here) cannot hide in the noise.
+  ::setenv("MALLOC_ARENA_MAX", "1", 1);
+  ::setenv("MALLOC_MMAP_THRESHOLD_", "131072", 1);
+  ::setenv("MALLOC_TRIM_THRESHOLD_", "131072", 1);
+  args.push_back("--json");
+  const test::ProcessResult r = test::run_thg(args);
+  ::unsetenv("MALLOC_ARENA_MAX");
+  ::unsetenv("MALLOC_MMAP_THRESHOLD_");
+  ::unsetenv("MALLOC_TRIM_THRESHOLD_");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (r.exit_code != 0) return 0;
+  return nlohmann::json::parse(r.out)["peak_rss_bytes"].get<double>() / (1024.0 * 1024.0);
 }
 
 // Peak memory against the audio's length, at the default model's 128 px and 25 fps, over three
@@ -95,10 +91,9 @@ generation: {steps: 1, chunk_frames: 8}
   for (double length : seconds) {
     const std::string name = std::to_string(static_cast<int>(length)) + "s";
     write_speechlike_wav(dir / (name + ".wav"), length);
-    const long kib = peak_rss_kib({"--quiet", "generate", "-p", test::data("media/rgb8.png").string(), "-a",
+    peak_mib.push_back(peak_rss_mib({"--quiet", "generate", "-p", test::data("media/rgb8.png").string(), "-a",
                                    (dir / (name + ".wav")).string(), "-o", (dir / (name + ".mp4")).string(), "--config",
-                                   (dir / "micro.yaml").string(), "--size", "128", "--fps", "25", "--device", "cpu"});
-    peak_mib.push_back(static_cast<double>(kib) / 1024.0);
+                                   (dir / "micro.yaml").string(), "--size", "128", "--fps", "25", "--device", "cpu"}));
   }
   const double steady_slope = 60.0 * (peak_mib[2] - peak_mib[1]) / (seconds[2] - seconds[1]);
   std::printf("peak RSS: 5 s %.0f MiB, 20 s %.0f MiB, 35 s %.0f MiB: %.1f MiB per minute of audio from 20 to 35 s\n",
@@ -118,10 +113,13 @@ at::Tensor generated_frames(const model::TalkingHeadModel& model, pipeline::Gene
 }
 
 // Chunks of 8 frames sharing 2 (the bundled model's defaults) against one chunk holding the whole
-// clip. At every real chunk boundary (the transitions into, through and out of each cross-faded
-// span) the frame-to-frame change of the chunked run must stay close to the single chunk's change
-// at the same transition: the worst boundary counts, not an average that the many quiet ones dilute.
-// With the cross-fade off (overlap 0: a hard cut every 8 frames) this fails.
+// clip. A chunked run deviates from the single chunk a little everywhere (each chunk's temporal
+// attention sees other frames); a seam is where that deviation jumps from one frame to the next.
+// The jump at the worst chunk boundary (the transitions into, through and out of each cross-faded
+// span) must stay within 2x the median jump inside the chunks around it (speech makes every jump
+// larger, silence smaller): the worst boundary counts, not an average that the many quiet ones
+// dilute. Measured: 1.24x with the cross-fade, 2.30x without it (overlap 0: a hard cut every 8
+// frames), which fails here.
 TEST(LongAudio, NoSeamsAtChunkBoundariesWithTheBundledModel) {
   const fs::path weights = test::source_root() / "weights/default.safetensors";
   if (!fs::exists(weights)) GTEST_SKIP() << "no bundled weights";
@@ -133,28 +131,38 @@ TEST(LongAudio, NoSeamsAtChunkBoundariesWithTheBundledModel) {
   o.output = dir / "out.mp4";
   o.max_frames = 32;  // the model's temporal attention limit: one chunk can hold it all
   const int64_t chunk = model->config().generation.chunk_frames, overlap = model->config().generation.chunk_overlap;
-  ASSERT_GT(overlap, 0);
   ASSERT_EQ(chunk, 8);
+  ASSERT_GT(overlap, 0);
   o.chunk_frames = 32;
-  const std::vector<double> single = eval::frame_changes(generated_frames(*model, o));
+  const at::Tensor single = generated_frames(*model, o).to(at::kFloat);
   o.chunk_frames = chunk;
   o.chunk_overlap = overlap;
-  const std::vector<double> chunked = eval::frame_changes(generated_frames(*model, o));
-  ASSERT_EQ(chunked.size(), single.size());
+  const at::Tensor deviation = generated_frames(*model, o).to(at::kFloat) - single;
+  ASSERT_EQ(deviation.size(0), 32);
 
   // Chunk k > 0 starts at frame k * (chunk - overlap); transition t is frame t -> t + 1.
-  double worst_excess = 0;
+  std::vector<bool> at_boundary(31, false);
+  for (int64_t start = chunk - overlap; start < 32; start += chunk - overlap)
+    for (int64_t t = start - 1; t <= start + overlap - 1 && t < 31; ++t) at_boundary[static_cast<size_t>(t)] = true;
+  std::vector<double> jump;
+  for (int64_t t = 0; t < 31; ++t) jump.push_back((deviation[t + 1] - deviation[t]).abs().mean().item<double>());
+  // Each boundary transition against the median jump of the transitions inside chunks within 6
+  // frames of it: speech makes the jumps larger and silence smaller, so the comparison is local.
+  double worst = 0;
   int64_t worst_at = -1;
-  const double typical = std::accumulate(single.begin(), single.end(), 0.0) / static_cast<double>(single.size());
-  for (int64_t start = chunk - overlap; start < static_cast<int64_t>(chunked.size()); start += chunk - overlap)
-    for (int64_t t = start - 1; t <= start + overlap - 1 && t < static_cast<int64_t>(chunked.size()); ++t) {
-      const double excess = (chunked[t] - single[t]) / typical;
-      if (excess > worst_excess) worst_excess = excess, worst_at = t;
-    }
-  std::printf("frame-to-frame change at chunk boundaries: worst %.2f of a typical transition above the single "
-              "chunk's (at frame %lld; typical change %.3f)\n",
-              worst_excess, static_cast<long long>(worst_at), typical);
-  EXPECT_LT(worst_excess, 1.0) << "a seam at frame " << worst_at;
+  for (int64_t t = 0; t < 31; ++t) {
+    if (!at_boundary[static_cast<size_t>(t)]) continue;
+    std::vector<double> near;
+    for (int64_t u = std::max<int64_t>(0, t - 6); u <= std::min<int64_t>(30, t + 6); ++u)
+      if (!at_boundary[static_cast<size_t>(u)]) near.push_back(jump[static_cast<size_t>(u)]);
+    std::nth_element(near.begin(), near.begin() + static_cast<long>(near.size() / 2), near.end());
+    const double ratio = jump[static_cast<size_t>(t)] / near[near.size() / 2];
+    if (ratio > worst) worst = ratio, worst_at = t;
+  }
+  std::printf("jump of the chunked run's deviation at the worst chunk boundary (frame %lld): %.2fx the median jump "
+              "inside chunks around it\n",
+              static_cast<long long>(worst_at), worst);
+  EXPECT_LT(worst, 2.0) << "a seam at frame " << worst_at;
 }
 
 }  // namespace
