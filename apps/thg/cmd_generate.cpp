@@ -64,7 +64,7 @@ Handler add_generate_command(CLI::App& app, const GlobalOptions& global) {
   auto& g = o->generate;
   app.add_option("-p,--portrait", g.portrait, "Portrait image (PNG, JPEG, WebP, BMP, ...)")->required();
   app.add_option("-a,--audio", g.audio, "Speech (any format FFmpeg reads, or a video's audio)")->required();
-  app.add_option("-o,--output", g.output, "Output .mp4 (written under a temporary name, renamed when complete)")
+  app.add_option("-o,--output", g.output, "Output .mp4, or a PNG sequence such as 'frames/%05d.png' (written under temporary names, renamed when complete)")
       ->required();
   add_generation_options(app, g);
   add_model_options(app, o->model, o->attention);

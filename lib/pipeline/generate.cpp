@@ -15,7 +15,7 @@
 #include "core/progress.h"
 #include "io/audio.h"
 #include "io/image.h"
-#include "io/mp4_writer.h"
+#include "io/frame_sink.h"
 #include "pipeline/frame_noise.h"
 #include "sched/guidance.h"
 #include "sched/scheduler.h"
@@ -66,27 +66,39 @@ ConditionBatch condition_batch(const at::Tensor& ref_latent, const at::Tensor& r
 
 }  // namespace
 
-void check_generate_paths(const GenerateOptions& o) {
+namespace {
+void check_input_paths(const GenerateOptions& o) {
   if (o.portrait.empty()) throw Error::input("", "--portrait is required");
   if (o.audio.empty()) throw Error::input("", "--audio is required");
-  if (o.output.empty()) throw Error::input("", "--output is required");
-  std::string ext = o.output.extension().string();
-  for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (ext != ".mp4") throw Error::input(o.output.string(), "output must be an .mp4 file");
-  check_output_path(o.output);
-  if (same_file(o.output, o.portrait) || same_file(o.output, o.audio))
-    throw Error::input(o.output.string(), "output path is the same file as an input");
   std::error_code ec;
   if (!std::filesystem::exists(o.portrait, ec)) throw Error::input(o.portrait.string(), "file not found");
   if (!std::filesystem::exists(o.audio, ec)) throw Error::input(o.audio.string(), "file not found");
 }
+}  // namespace
+
+void check_generate_paths(const GenerateOptions& o) {
+  if (o.portrait.empty()) throw Error::input("", "--portrait is required");
+  if (o.audio.empty()) throw Error::input("", "--audio is required");
+  io::check_sink_output(o.output);
+  if (same_file(o.output, o.portrait) || same_file(o.output, o.audio))
+    throw Error::input(o.output.string(), "output path is the same file as an input");
+  check_input_paths(o);
+}
 
 GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& o) {
+  check_generate_paths(o);
+  const std::unique_ptr<io::FrameSink> sink = io::make_file_sink(o.output, o.crf);
+  GenerateResult result = generate(model, o, *sink);
+  result.output = o.output;
+  return result;
+}
+
+GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& o, io::FrameSink& sink) {
   const auto start = Clock::now();
   const model::ModelConfig& cfg = model.config();
   GenerateResult result;
   StageTimer timer(result.stage_seconds);
-  check_generate_paths(o);
+  check_input_paths(o);
 
   result.output = o.output;
   result.fps = o.fps > 0 ? o.fps : cfg.generation.fps;
@@ -162,9 +174,7 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   throw_if_interrupted();
 
   // 4. Chunks of frames: denoise, decode, encode. Memory is bounded by the chunk, not the audio.
-  io::Mp4Writer writer(o.output, io::VideoSpec{static_cast<int>(result.size), static_cast<int>(result.size),
-                                               result.fps, o.crf},
-                       speech);
+  sink.begin(io::SinkFormat{static_cast<int>(result.size), static_cast<int>(result.size), result.fps, &speech});
   const int64_t latent = cfg.latent_size(result.size);
   const int64_t channels = cfg.vae.latent_channels;
   const auto options = at::TensorOptions().device(model.device()).dtype(model.dtype());
@@ -217,9 +227,10 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
     at::Tensor pixels = model.decode_latents(x.slice(0, 0, n - keep));
     at::Tensor rgb = frames_to_rgb8(anchor.defined() ? pixels + anchor : pixels);
     timer.add("vae_decode", t0);
-    if (o.on_rgb_frames) o.on_rgb_frames(rgb.cpu(), written);
+    const at::Tensor frames = rgb.cpu();
+    if (o.on_rgb_frames) o.on_rgb_frames(frames, written);
     t0 = Clock::now();
-    for (int64_t f = 0; f < rgb.size(0); ++f) writer.write_frame(rgb[f].data_ptr<uint8_t>());
+    sink.write(frames, written);
     timer.add("encode", t0);
     written += rgb.size(0);
     if (bar) bar->advance(rgb.size(0));
@@ -228,7 +239,7 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   }
   throw_if_interrupted();
   t0 = Clock::now();
-  writer.finish();
+  sink.finish();
   timer.add("encode", t0);
   if (bar) bar->finish();
   result.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();

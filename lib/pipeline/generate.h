@@ -11,6 +11,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "core/failure_message.h"
+#include "io/frame_sink.h"
 #include "model/talking_head.h"
 
 namespace thg::pipeline {
@@ -18,7 +19,7 @@ namespace thg::pipeline {
 struct GenerateOptions {
   std::filesystem::path portrait;
   std::filesystem::path audio;
-  std::filesystem::path output;
+  std::filesystem::path output;  // .mp4, or a PNG pattern "frames/%05d.png" (generate without a sink)
   std::string sampler;      // empty: the model's default
   int64_t steps = 0;        // 0: the model's default
   std::string schedule;     // "default" or "karras"; empty: the model's
@@ -61,7 +62,12 @@ struct GenerateResult {
 // decoding anything: callers run it before the slow model load so that typos fail at once.
 void check_generate_paths(const GenerateOptions& options);
 
-// Validates everything it can before any model work; throws thg::Error (see core/error.h).
+// Portrait + speech -> frames into `sink` (the MP4 writer, a PNG sequence, memory; io/frame_sink.h).
+// options.output is not used. Validates everything it can before any model work; throws
+// thg::Error (see core/error.h). The sink publishes only when generation completes.
+GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& options, io::FrameSink& sink);
+// The same into options.output: an .mp4 file, or a PNG sequence named by a pattern such as
+// "frames/%05d.png".
 GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& options);
 
 // What to lower when generation runs out of memory, named as the CLI's flags (a batch manifest's
