@@ -23,25 +23,11 @@ namespace fs = std::filesystem;
 // which normalise the features, are the same) and has a silent gap. No frame from the sixth on has
 // the opening within its audio window (+-2 frames), so only the first chunk of 5 frames hears it.
 void write_clip(const fs::path& path, float opening) {
-  io::AudioBuffer a;
-  a.sample_rate = 16000;
-  a.channels = 1;
-  for (int i = 0; i < 8320; ++i) {
-    const double t = i / 16000.0;
-    double v = 0;
-    if (t < 0.08) v = opening * std::sin(2 * M_PI * 220 * t);
-    else if (t < 0.30 || t >= 0.36) v = 0.5 * std::sin(2 * M_PI * 180 * t) * (0.6 + 0.4 * std::sin(2 * M_PI * 5 * t));
-    a.samples.push_back(static_cast<float>(v));
-  }
-  io::write_wav(path, a);
-}
-
-at::Tensor frames_of(const model::TalkingHeadModel& model, pipeline::GenerateOptions o) {
-  std::vector<at::Tensor> chunks;
-  o.on_rgb_frames = [&](const at::Tensor& frames, int64_t) { chunks.push_back(frames.clone()); };
-  o.progress = false;
-  pipeline::generate(model, o);
-  return at::cat(chunks);
+  test::write_mono_wav(path, 0.52, [opening](double t) {
+    if (t < 0.08) return opening * std::sin(2 * M_PI * 220 * t);
+    if (t < 0.30 || t >= 0.36) return 0.5 * std::sin(2 * M_PI * 180 * t) * (0.6 + 0.4 * std::sin(2 * M_PI * 5 * t));
+    return 0.0;
+  });
 }
 
 TEST(GenerateChunks, EverySamplerStartsEachChunkAfresh) {
@@ -67,9 +53,9 @@ TEST(GenerateChunks, EverySamplerStartsEachChunkAfresh) {
     o.chunk_frames = 5;
     o.chunk_overlap = 0;  // hard cuts: each chunk's frames are its own
     o.audio = dir / "a.wav";
-    const at::Tensor a = frames_of(model, o);
+    const at::Tensor a = test::generated_frames(model, o);
     o.audio = dir / "b.wav";
-    const at::Tensor b = frames_of(model, o);
+    const at::Tensor b = test::generated_frames(model, o);
     ASSERT_EQ(a.size(0), 13);
     ASSERT_EQ(b.size(0), 13);
     EXPECT_FALSE(a.slice(0, 0, 5).equal(b.slice(0, 0, 5))) << "the first chunk must hear the opening";

@@ -77,13 +77,9 @@ TEST(Guidance, RejectsBadScales) {
 // must match that, and not the same with the unconditional and reference-only branches swapped.
 TEST(Guidance, GenerationCombinesEachBranchInItsRole) {
   test::ScratchDir dir;
-  io::AudioBuffer speech;
-  speech.sample_rate = 16000;
-  speech.channels = 1;
-  for (int i = 0; i < 6400; ++i)  // 0.4 s: 10 frames at 25 fps
-    speech.samples.push_back(static_cast<float>(0.4 * std::sin(2 * M_PI * 170.0 * i / 16000.0) *
-                                                (0.5 + 0.5 * std::sin(2 * M_PI * 4.0 * i / 16000.0))));
-  io::write_wav(dir / "speech.wav", speech);
+  test::write_mono_wav(dir / "speech.wav", 0.4, [](double t) {  // 10 frames at 25 fps
+    return 0.4 * std::sin(2 * M_PI * 170.0 * t) * (0.5 + 0.5 * std::sin(2 * M_PI * 4.0 * t));
+  });
   auto model = model::TalkingHeadModel::load(test::conditioned_tiny_model(dir.path()));
   const model::ModelConfig& cfg = model->config();
   pipeline::GenerateOptions o;

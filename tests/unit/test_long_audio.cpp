@@ -22,16 +22,10 @@ namespace {
 namespace fs = std::filesystem;
 
 void write_speechlike_wav(const fs::path& path, double seconds) {
-  io::AudioBuffer a;
-  a.sample_rate = 16000;
-  a.channels = 1;
-  const auto n = static_cast<size_t>(seconds * 16000);
-  for (size_t i = 0; i < n; ++i) {
-    const double t = static_cast<double>(i) / 16000.0;
+  test::write_mono_wav(path, seconds, [](double t) {
     const double syllables = 0.5 + 0.5 * std::sin(2 * M_PI * 3.0 * t);  // ~6 syllables per second
-    a.samples.push_back(static_cast<float>(0.4 * syllables * std::sin(2 * M_PI * 150.0 * t * (1 + 0.2 * syllables))));
-  }
-  io::write_wav(path, a);
+    return 0.4 * syllables * std::sin(2 * M_PI * 150.0 * t * (1 + 0.2 * syllables));
+  });
 }
 
 // Peak resident memory (MiB) of one `thg generate` run up to its finished video, as its --json
@@ -103,15 +97,6 @@ generation: {steps: 1, chunk_frames: 8}
   EXPECT_EQ(io::read_video_frames(dir / "35s.mp4", {128, 100000}).size(0), 875);
 }
 
-// The frames of one generation, exactly as they go to the encoder.
-at::Tensor generated_frames(const model::TalkingHeadModel& model, pipeline::GenerateOptions o) {
-  std::vector<at::Tensor> chunks;
-  o.on_rgb_frames = [&](const at::Tensor& frames, int64_t) { chunks.push_back(frames.clone()); };
-  o.progress = false;
-  pipeline::generate(model, o);
-  return at::cat(chunks);
-}
-
 // Chunks of 8 frames sharing 2 (the bundled model's defaults) against one chunk holding the whole
 // clip. A chunked run deviates from the single chunk a little everywhere (each chunk's temporal
 // attention sees other frames); a seam is where that deviation jumps from one frame to the next.
@@ -134,10 +119,10 @@ TEST(LongAudio, NoSeamsAtChunkBoundariesWithTheBundledModel) {
   ASSERT_EQ(chunk, 8);
   ASSERT_GT(overlap, 0);
   o.chunk_frames = 32;
-  const at::Tensor single = generated_frames(*model, o).to(at::kFloat);
+  const at::Tensor single = test::generated_frames(*model, o).to(at::kFloat);
   o.chunk_frames = chunk;
   o.chunk_overlap = overlap;
-  const at::Tensor deviation = generated_frames(*model, o).to(at::kFloat) - single;
+  const at::Tensor deviation = test::generated_frames(*model, o).to(at::kFloat) - single;
   ASSERT_EQ(deviation.size(0), 32);
 
   // Chunk k > 0 starts at frame k * (chunk - overlap); transition t is frame t -> t + 1.

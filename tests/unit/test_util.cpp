@@ -18,7 +18,10 @@
 #include <thread>
 
 #include "core/error.h"
+#include "io/audio.h"
+#include "io/media_writers.h"
 #include "model/talking_head.h"
+#include "pipeline/generate.h"
 #include "nn/fused_kernels.h"
 
 namespace thg::test {
@@ -47,6 +50,23 @@ std::vector<std::string> ScratchDir::entries() const {
 void write_file(const std::filesystem::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out << bytes;
+}
+
+at::Tensor generated_frames(const model::TalkingHeadModel& model, const pipeline::GenerateOptions& options) {
+  io::MemoryFrameSink sink;
+  pipeline::GenerateOptions quiet = options;
+  quiet.progress = false;
+  pipeline::generate(model, quiet, sink);
+  return sink.frames();
+}
+
+void write_mono_wav(const std::filesystem::path& path, double seconds, const std::function<double(double)>& signal) {
+  io::AudioBuffer a;
+  a.sample_rate = 16000;
+  a.channels = 1;
+  const auto n = static_cast<size_t>(std::llround(seconds * 16000));
+  for (size_t i = 0; i < n; ++i) a.samples.push_back(static_cast<float>(signal(static_cast<double>(i) / 16000.0)));
+  io::write_wav(path, a);
 }
 
 std::vector<std::string> temporaries_under(const std::filesystem::path& root) {

@@ -7,6 +7,13 @@
 #include <string>
 #include <vector>
 
+namespace thg::model {
+class TalkingHeadModel;
+}
+namespace thg::pipeline {
+struct GenerateOptions;
+}
+
 namespace thg::test {
 
 std::filesystem::path data(const std::string& relative);  // tests/data/<relative>
@@ -94,6 +101,11 @@ const std::filesystem::path& tiny_model_file();
 std::filesystem::path conditioned_tiny_model(const std::filesystem::path& dir, const std::string& extra_config = "");
 
 void write_file(const std::filesystem::path& path, const std::string& bytes);
+// The frames of one generation exactly as they go to the sink (uint8 [N, S, S, 3]), through a
+// memory sink (options.output is not used).
+at::Tensor generated_frames(const model::TalkingHeadModel& model, const pipeline::GenerateOptions& options);
+// A 16 kHz mono WAV of `seconds`, sample i being signal(i / 16000.0).
+void write_mono_wav(const std::filesystem::path& path, double seconds, const std::function<double(double)>& signal);
 // Every writer's temporary (".name.tmp-..."), hidden files included, anywhere under `root`.
 std::vector<std::string> temporaries_under(const std::filesystem::path& root);
 
