@@ -10,6 +10,7 @@
 #include <cstring>
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <random>
 
 #include "core/error.h"
@@ -68,34 +69,36 @@ void AtomicFile::commit() {
 }
 
 namespace {
-// ".<stem>.tmp-<16 hex digits><ext>": what AtomicFile names its temporaries.
-bool is_temporary_name(const std::string& name, const std::string& stem, const std::string& ext) {
-  const std::string prefix = "." + stem + ".tmp-";
-  if (name.size() != prefix.size() + 16 + ext.size() || name.rfind(prefix, 0) != 0 ||
-      name.compare(name.size() - ext.size(), ext.size(), ext) != 0)
-    return false;
-  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()),
-                     name.begin() + static_cast<std::ptrdiff_t>(prefix.size() + 16),
-                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+// The final name an AtomicFile temporary stands for (".<stem>.tmp-<16 hex digits><ext>" ->
+// "<stem><ext>"), or empty when `name` is not one.
+std::string final_name_of_temporary(const std::string& name) {
+  const size_t marker = name.rfind(".tmp-");
+  if (name.size() < 2 || name[0] != '.' || marker == std::string::npos || marker < 2 ||
+      name.size() < marker + 5 + 16)
+    return {};
+  const std::string hex = name.substr(marker + 5, 16), ext = name.substr(marker + 5 + 16);
+  if (!std::all_of(hex.begin(), hex.end(), [](unsigned char c) { return std::isxdigit(c) != 0; }) ||
+      (!ext.empty() && ext[0] != '.'))
+    return {};
+  return name.substr(1, marker - 1) + ext;
+}
+
+void remove_temporaries_where(const fs::path& folder, const std::function<bool(const std::string&)>& stands_for) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const std::string final_name = final_name_of_temporary(entry.path().filename().string());
+    if (!final_name.empty() && stands_for(final_name)) fs::remove(entry.path(), ec);
+  }
 }
 }  // namespace
 
 void remove_stale_temporaries(const fs::path& final_path) {
-  std::error_code ec;
-  const std::string stem = final_path.stem().string(), ext = final_path.extension().string();
-  for (const auto& entry : fs::directory_iterator(parent_or_dot(final_path), ec))
-    if (is_temporary_name(entry.path().filename().string(), stem, ext)) fs::remove(entry.path(), ec);
+  const std::string name = final_path.filename().string();
+  remove_temporaries_where(parent_or_dot(final_path), [&](const std::string& final_name) { return final_name == name; });
 }
 
 void remove_stale_temporaries_in(const fs::path& folder) {
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(folder, ec)) {
-    const std::string name = entry.path().filename().string();
-    const auto marker = name.find(".tmp-");
-    if (name.empty() || name[0] != '.' || marker == std::string::npos || marker < 1) continue;
-    const std::string ext = name.size() > marker + 5 + 16 ? name.substr(marker + 5 + 16) : "";
-    if (is_temporary_name(name, name.substr(1, marker - 1), ext)) fs::remove(entry.path(), ec);
-  }
+  remove_temporaries_where(folder, [](const std::string&) { return true; });
 }
 
 void check_output_path(const fs::path& path) {

@@ -17,16 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void check_frames(const at::Tensor& frames, const SinkFormat& f, int64_t first, int64_t expected_first) {
-  if (frames.dim() != 4 || frames.size(3) != 3 || frames.scalar_type() != at::kByte || !frames.device().is_cpu() ||
-      frames.size(1) != f.height || frames.size(2) != f.width)
-    throw Error::failure("", "frame sink: frames must be uint8 [n, " + std::to_string(f.height) + ", " +
-                                 std::to_string(f.width) + ", 3] on the CPU");
-  if (first != expected_first)
-    throw Error::failure("", "frame sink: frame " + std::to_string(first) + " arrived, " +
-                                 std::to_string(expected_first) + " expected");
-}
-
 // The pattern's one integer conversion ("%d", "%05d", ...), and nothing else printf would read.
 bool valid_pattern(const std::string& name) {
   int conversions = 0;
@@ -48,44 +38,48 @@ bool valid_pattern(const std::string& name) {
 
 }  // namespace
 
-void MemoryFrameSink::write(const at::Tensor& frames, int64_t first) {
-  check_frames(frames, format_, first, next_);
-  chunks_.push_back(frames.clone());
+void FrameSink::begin(const SinkFormat& format) {
+  format_ = format;
+  next_ = 0;
+  on_begin();
+}
+
+void FrameSink::write(const at::Tensor& frames, int64_t first) {
+  const SinkFormat& f = format_;
+  if (frames.dim() != 4 || frames.size(3) != 3 || frames.scalar_type() != at::kByte || !frames.device().is_cpu() ||
+      frames.size(1) != f.height || frames.size(2) != f.width)
+    throw Error::failure("", "frame sink: frames must be uint8 [n, " + std::to_string(f.height) + ", " +
+                                 std::to_string(f.width) + ", 3] on the CPU");
+  if (first != next_)
+    throw Error::failure("", "frame sink: frame " + std::to_string(first) + " arrived, " + std::to_string(next_) +
+                                 " expected");
+  on_frames(frames.contiguous(), first);
   next_ += frames.size(0);
 }
 
+void MemoryFrameSink::on_frames(const at::Tensor& frames, int64_t) { chunks_.push_back(frames.clone()); }
+
 at::Tensor MemoryFrameSink::frames() const {
-  if (chunks_.empty()) return at::empty({0, format_.height, format_.width, 3}, at::kByte);
+  if (chunks_.empty()) return at::empty({0, format().height, format().width, 3}, at::kByte);
   return at::cat(chunks_);
 }
-
-struct Mp4FrameSink::Writer {
-  Writer(const fs::path& output, const SinkFormat& f, int crf, const AudioBuffer& audio)
-      : mp4(output, VideoSpec{f.width, f.height, f.fps, crf}, audio), format(f) {}
-  Mp4Writer mp4;
-  SinkFormat format;
-  int64_t next = 0;
-};
 
 Mp4FrameSink::Mp4FrameSink(fs::path output, int crf) : output_(std::move(output)), crf_(crf) {}
 Mp4FrameSink::~Mp4FrameSink() = default;
 
-void Mp4FrameSink::begin(const SinkFormat& f) {
+void Mp4FrameSink::on_begin() {
   static const AudioBuffer no_audio;
-  writer_ = std::make_unique<Writer>(output_, f, crf_, f.audio ? *f.audio : no_audio);
+  const SinkFormat& f = format();
+  writer_ = std::make_unique<Mp4Writer>(output_, VideoSpec{f.width, f.height, f.fps, crf_}, f.audio ? *f.audio : no_audio);
 }
 
-void Mp4FrameSink::write(const at::Tensor& frames, int64_t first) {
-  if (!writer_) throw Error::failure(output_.string(), "frame sink: write before begin");
-  check_frames(frames, writer_->format, first, writer_->next);
-  const at::Tensor packed = frames.contiguous();
-  for (int64_t i = 0; i < packed.size(0); ++i) writer_->mp4.write_frame(packed[i].data_ptr<uint8_t>());
-  writer_->next += packed.size(0);
+void Mp4FrameSink::on_frames(const at::Tensor& frames, int64_t) {
+  for (int64_t i = 0; i < frames.size(0); ++i) writer_->write_frame(frames[i].data_ptr<uint8_t>());
 }
 
 void Mp4FrameSink::finish() {
   if (!writer_) throw Error::failure(output_.string(), "frame sink: finish before begin");
-  writer_->mp4.finish();
+  writer_->finish();
 }
 
 PngSequenceSink::PngSequenceSink(std::string pattern) : pattern_(std::move(pattern)) {}
@@ -98,12 +92,10 @@ fs::path PngSequenceSink::frame_path(const std::string& pattern, int64_t index) 
   return p.parent_path() / buffer.data();
 }
 
-void PngSequenceSink::write(const at::Tensor& frames, int64_t first) {
-  check_frames(frames, format_, first, static_cast<int64_t>(written_.size()));
-  const at::Tensor packed = frames.contiguous();
-  for (int64_t i = 0; i < packed.size(0); ++i) {
+void PngSequenceSink::on_frames(const at::Tensor& frames, int64_t first) {
+  for (int64_t i = 0; i < frames.size(0); ++i) {
     auto file = std::make_unique<AtomicFile>(frame_path(pattern_, first + i));
-    write_png(file->temp_path(), packed[i].data_ptr<uint8_t>(), format_.width, format_.height);
+    write_png(file->temp_path(), frames[i].data_ptr<uint8_t>(), format().width, format().height);
     written_.push_back(std::move(file));
   }
 }

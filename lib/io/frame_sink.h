@@ -26,43 +26,51 @@ class FrameSink {
  public:
   virtual ~FrameSink() = default;
   // Called once, before any frame.
-  virtual void begin(const SinkFormat& format) = 0;
+  void begin(const SinkFormat& format);
   // Consecutive frames: uint8 [n, height, width, 3] on the CPU; `first` is the index of frames[0].
-  virtual void write(const at::Tensor& frames, int64_t first) = 0;
+  // Frames of another shape, or out of order, are refused here for every sink.
+  void write(const at::Tensor& frames, int64_t first);
   // Completes and publishes the result.
   virtual void finish() = 0;
+  const SinkFormat& format() const { return format_; }
+
+ protected:
+  virtual void on_begin() {}
+  // `frames` checked and contiguous.
+  virtual void on_frames(const at::Tensor& frames, int64_t first) = 0;
+
+ private:
+  SinkFormat format_;
+  int64_t next_ = 0;
 };
 
 // Keeps every frame in memory: for tests, benchmarks and callers that want the pixels.
 class MemoryFrameSink : public FrameSink {
  public:
-  void begin(const SinkFormat& format) override { format_ = format; }
-  void write(const at::Tensor& frames, int64_t first) override;
   void finish() override {}
   // uint8 [frames, height, width, 3]; empty before any frame.
   at::Tensor frames() const;
-  const SinkFormat& format() const { return format_; }
 
  private:
-  SinkFormat format_;
+  void on_frames(const at::Tensor& frames, int64_t first) override;
   std::vector<at::Tensor> chunks_;
-  int64_t next_ = 0;
 };
+
+class Mp4Writer;
 
 // H.264 + AAC in an MP4 (io/mp4_writer), published atomically.
 class Mp4FrameSink : public FrameSink {
  public:
   Mp4FrameSink(std::filesystem::path output, int crf);
   ~Mp4FrameSink() override;
-  void begin(const SinkFormat& format) override;
-  void write(const at::Tensor& frames, int64_t first) override;
   void finish() override;
 
  private:
+  void on_begin() override;
+  void on_frames(const at::Tensor& frames, int64_t first) override;
   std::filesystem::path output_;
   int crf_;
-  struct Writer;
-  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<Mp4Writer> writer_;
 };
 
 // One PNG per frame, named by a printf pattern with one integer field ("frames/%05d.png", frame
@@ -71,15 +79,13 @@ class Mp4FrameSink : public FrameSink {
 class PngSequenceSink : public FrameSink {
  public:
   explicit PngSequenceSink(std::string pattern);
-  void begin(const SinkFormat& format) override { format_ = format; }
-  void write(const at::Tensor& frames, int64_t first) override;
   void finish() override;
   // The file name of frame `index` under `pattern`.
   static std::filesystem::path frame_path(const std::string& pattern, int64_t index);
 
  private:
+  void on_frames(const at::Tensor& frames, int64_t first) override;
   std::string pattern_;
-  SinkFormat format_;
   std::vector<std::unique_ptr<AtomicFile>> written_;  // removed unless finish() publishes them
 };
 

@@ -72,7 +72,7 @@ at::Tensor scaled_dot_product(const at::Tensor& q, const at::Tensor& k, const at
         const size_t pick = fastest_kernel(
             shape_label(q, k),
             {{"fused", [&] { fused_attention(q, k, v); }}, {"sdpa", [&] { at::scaled_dot_product_attention(q, k, v); }}},
-            *device_timer(q));
+            [&] { return device_timer(q); });
         if (pick == 0) return fused_attention(q, k, v);
       }
       break;

@@ -21,22 +21,15 @@ std::vector<KernelChoice> g_choices;
 constexpr int kRepeats = 5;
 }  // namespace
 
-void HostClockTimer::start() {
-  if (wait_) wait_();
-  started_ = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double HostClockTimer::stop_seconds() {
-  if (wait_) wait_();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count() - started_;
-}
-
-size_t fastest_kernel(const std::string& shape, const std::vector<KernelCandidate>& candidates, KernelTimer& timer) {
+size_t fastest_kernel(const std::string& shape, const std::vector<KernelCandidate>& candidates,
+                      const KernelTimerFactory& make_timer) {
   if (candidates.empty()) throw std::logic_error("fastest_kernel: no candidates for " + shape);
   std::lock_guard lock(g_mutex);
   if (auto it = g_winner_by_shape.find(shape); it != g_winner_by_shape.end()) return it->second;
   KernelChoice choice;
   choice.shape = shape;
+  const std::unique_ptr<KernelTimer> timer_owner = make_timer();
+  KernelTimer& timer = *timer_owner;
   std::exception_ptr last_failure;
   for (const KernelCandidate& c : candidates) {
     choice.names.push_back(c.name);

@@ -6,7 +6,9 @@
 // stale with the next driver or card.
 #include <ATen/core/Tensor.h>
 
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,23 +38,27 @@ class KernelTimer {
   virtual double stop_seconds() = 0;  // waits for the work, then returns its duration
 };
 
-// The host clock with a wait: for CPU work and tests (and the fallback where no CUDA is built).
+// The host clock: for CPU work (synchronous) and tests.
 class HostClockTimer : public KernelTimer {
  public:
-  explicit HostClockTimer(std::function<void()> wait = {}) : wait_(std::move(wait)) {}
-  void start() override;
-  double stop_seconds() override;
+  void start() override { started_ = std::chrono::steady_clock::now(); }
+  double stop_seconds() override {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  }
 
  private:
-  std::function<void()> wait_;
-  double started_ = 0;
+  std::chrono::steady_clock::time_point started_;
 };
 
-// Index of the fastest candidate for `shape` (measured once per process and shape). A candidate
+using KernelTimerFactory = std::function<std::unique_ptr<KernelTimer>()>;
+
+// Index of the fastest candidate for `shape` (measured once per process and shape; the timer is
+// made only when a shape is measured, not on the calls that find it remembered). A candidate
 // that throws (a kernel refusing a shape its applicability check missed, a launch failure) is
 // recorded with its error and never chosen, so the forward pass goes on with the others; only
 // when every candidate fails is the last error rethrown.
-size_t fastest_kernel(const std::string& shape, const std::vector<KernelCandidate>& candidates, KernelTimer& timer);
+size_t fastest_kernel(const std::string& shape, const std::vector<KernelCandidate>& candidates,
+                      const KernelTimerFactory& make_timer);
 
 // Every choice made so far, in the order made (for `thg bench` reports).
 std::vector<KernelChoice> kernel_choices();

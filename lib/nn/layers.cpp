@@ -74,7 +74,7 @@ at::Tensor GroupNorm::forward_silu(const at::Tensor& x) const {
                               std::to_string(x.size(1)) + " spatial=" + std::to_string(spatial) +
                               " groups=" + std::to_string(groups);
     const size_t pick = fastest_kernel(shape, {{"fused", [&] { fused(); }}, {"torch", [&] { at::silu(forward(x)); }}},
-                                       *device_timer(x));
+                                       [&] { return device_timer(x); });
     if (pick == 0) return fused();
   }
   return at::silu(forward(x));

@@ -67,9 +67,12 @@ ConditionBatch condition_batch(const at::Tensor& ref_latent, const at::Tensor& r
 }  // namespace
 
 namespace {
-void check_input_paths(const GenerateOptions& o) {
+void require_inputs(const GenerateOptions& o) {
   if (o.portrait.empty()) throw Error::input("", "--portrait is required");
   if (o.audio.empty()) throw Error::input("", "--audio is required");
+}
+
+void check_inputs_exist(const GenerateOptions& o) {
   std::error_code ec;
   if (!std::filesystem::exists(o.portrait, ec)) throw Error::input(o.portrait.string(), "file not found");
   if (!std::filesystem::exists(o.audio, ec)) throw Error::input(o.audio.string(), "file not found");
@@ -77,12 +80,11 @@ void check_input_paths(const GenerateOptions& o) {
 }  // namespace
 
 void check_generate_paths(const GenerateOptions& o) {
-  if (o.portrait.empty()) throw Error::input("", "--portrait is required");
-  if (o.audio.empty()) throw Error::input("", "--audio is required");
+  require_inputs(o);
   io::check_sink_output(o.output);
   if (same_file(o.output, o.portrait) || same_file(o.output, o.audio))
     throw Error::input(o.output.string(), "output path is the same file as an input");
-  check_input_paths(o);
+  check_inputs_exist(o);
 }
 
 GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& o) {
@@ -98,7 +100,8 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   const model::ModelConfig& cfg = model.config();
   GenerateResult result;
   StageTimer timer(result.stage_seconds);
-  check_input_paths(o);
+  require_inputs(o);
+  check_inputs_exist(o);
 
   result.output = o.output;
   result.fps = o.fps > 0 ? o.fps : cfg.generation.fps;

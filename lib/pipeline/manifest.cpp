@@ -26,11 +26,6 @@ struct RawRow {
   Row fields;
 };
 
-// A field named twice in one row (or a CSV column named twice): refused, never "last one wins".
-struct DuplicateField {
-  std::string name;
-};
-
 std::string normalise_key(std::string key) {
   std::replace(key.begin(), key.end(), '-', '_');
   std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -59,38 +54,33 @@ std::vector<RawRow> yaml_rows_unchecked(const std::string& text, const fs::path&
     if (!kv.first.IsScalar() || (kv.first.Scalar() != "jobs" && kv.first.Scalar() != "defaults"))
       throw Error::input(path.string(), "unknown top-level key (only `defaults:` and `jobs:`)");
   // A job is a mapping of plain names to single values; anything else is that row's problem.
-  auto scalars = [](const YAML::Node& node, Row& out) {
+  // Reads one into `out`; false when it is not such a mapping. A key named twice (yaml-cpp keeps
+  // both; which one wins is not the user's intent) is reported in `duplicate`.
+  auto scalars = [](const YAML::Node& node, Row& out, std::string& duplicate) {
     if (!node.IsMap()) return false;
     for (const auto& kv : node) {
       if (!kv.first.IsScalar() || !kv.second.IsScalar()) return false;
-      // yaml-cpp keeps both of a repeated key; which one wins is not the user's intent.
-      if (!out.emplace(normalise_key(kv.first.Scalar()), kv.second.Scalar()).second)
-        throw DuplicateField{kv.first.Scalar()};
+      if (!out.emplace(normalise_key(kv.first.Scalar()), kv.second.Scalar()).second && duplicate.empty())
+        duplicate = kv.first.Scalar();
     }
     return true;
   };
   Row defaults;
-  try {
-    if (root["defaults"] && !scalars(root["defaults"], defaults))
+  if (std::string duplicate; root["defaults"]) {
+    if (!scalars(root["defaults"], defaults, duplicate))
       throw Error::input(path.string(), "`defaults:` must map option names to single values");
-  } catch (const DuplicateField& d) {
-    throw Error::input(path.string(), "`defaults:` names '" + d.name + "' twice");
+    if (!duplicate.empty()) throw Error::input(path.string(), "`defaults:` names '" + duplicate + "' twice");
   }
   std::vector<RawRow> rows;
   for (size_t i = 0; i < root["jobs"].size(); ++i) {
     RawRow row{"jobs[" + std::to_string(i) + "] (line " + std::to_string(root["jobs"][i].Mark().line + 1) + ")",
                defaults};
     Row own;
-    bool single_values = false;
-    try {
-      single_values = scalars(root["jobs"][i], own);
-    } catch (const DuplicateField& d) {
-      row.fields = {{"__invalid__", "field '" + d.name + "' appears twice"}};
-      rows.push_back(std::move(row));
-      continue;
-    }
-    if (!single_values) {
+    std::string duplicate;
+    if (!scalars(root["jobs"][i], own, duplicate)) {
       row.fields = {{"__invalid__", "a job must map option names to single values"}};
+    } else if (!duplicate.empty()) {
+      row.fields = {{"__invalid__", "field '" + duplicate + "' appears twice"}};
     } else {
       for (auto& [k, v] : own) row.fields[k] = v;
     }

@@ -208,19 +208,14 @@ TEST_F(Batch, KillDashNineAtEachStepThenResume) {
   EXPECT_NE(fs::last_write_time(out / "v0.mp4"), first_mtime) << "an unrecorded video was trusted";
   const std::string v0 = test::read_file(out / "v0.mp4");
   // 3. Killed while v1 is being written (its temporary exists).
-  const int pid = test::start_thg(batch_args("jobs.jsonl", "out"));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   auto writing_v1 = [&] {
     for (const auto& t : test::temporaries_under(out))
       if (fs::path(t).filename().string().rfind(".v1.tmp-", 0) == 0) return true;
     return false;
   };
-  while (!writing_v1() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the batch finished before it could be killed";
+  ASSERT_EQ(test::run_thg(batch_args("jobs.jsonl", "out"), {.interrupt_when = writing_v1, .signal = SIGKILL}).exit_code,
+            128 + SIGKILL)
+      << "the batch finished before it could be killed";
   EXPECT_FALSE(fs::exists(out / "v1.mp4")) << "a video was published while its temporary was being written";
   // 4. The final resume: v0 kept as it is, v1 and v2 made, nothing temporary left anywhere.
   auto r = test::run_thg(batch_args("jobs.jsonl", "out"));

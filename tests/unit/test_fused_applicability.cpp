@@ -121,12 +121,13 @@ TEST(KernelChoice, ChoosesByTheTimersMeasurement) {
   timer.seconds = {{"slow-on-device", 3e-5}, {"fast-on-device", 1e-5}};
   const size_t pick = nn::fastest_kernel(
       "test: scripted timer",
-      {{"slow-on-device", [&] { last = "slow-on-device"; }}, {"fast-on-device", [&] { last = "fast-on-device"; }}}, timer);
+      {{"slow-on-device", [&] { last = "slow-on-device"; }}, {"fast-on-device", [&] { last = "fast-on-device"; }}},
+      [&] { return std::make_unique<ScriptedTimer>(timer); });
   EXPECT_EQ(pick, 1u);
 }
 
 TEST(KernelChoice, ACandidateThatThrowsIsSkippedNotFatal) {
-  nn::HostClockTimer timer;
+  const nn::KernelTimerFactory timer = [] { return std::make_unique<nn::HostClockTimer>(); };
   int torch_runs = 0;
   size_t pick = 99;
   EXPECT_NO_THROW(pick = nn::fastest_kernel(

@@ -27,20 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Waits (up to two minutes) until `ready` holds or the child `pid` exits; then sends `signal` and
-// reaps it. Returns the exit code as run_program reports it (128 + signal when killed).
-int signal_when(int pid, const std::function<bool()>& ready, int signal) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
-  int status = 0;
-  while (!ready() && std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ::kill(pid, signal);
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 size_t complete_clips(const fs::path& dataset) {
   size_t n = 0;
   std::error_code ec;
@@ -176,19 +162,16 @@ TEST_F(SynthCli, SigintStopsWithExit130AndTheNextRunCompletesTheDataset) {
 
 TEST_F(SynthCli, KillDashNineMidClipThenResumeGivesCompleteClips) {
   const fs::path out = dir_ / "d";
-  const int pid = test::start_program(THG_SYNTH_BINARY, small(out, 3));
   // Killed while the second clip's video is being written: its folder has files but no mouth.csv.
-  const int code = signal_when(
-      pid,
-      [&] {
-        std::error_code ec;
-        if (complete_clips(out) < 1) return false;
-        for (const auto& e : fs::directory_iterator(out / "clips", ec))
-          if (!fs::exists(e.path() / "mouth.csv") && fs::exists(e.path() / "speech.wav")) return true;
-        return false;
-      },
-      SIGKILL);
-  ASSERT_EQ(code, 128 + SIGKILL) << "thg-synth finished before it could be killed";
+  auto writing_second_clip = [&] {
+    std::error_code ec;
+    if (complete_clips(out) < 1) return false;
+    for (const auto& e : fs::directory_iterator(out / "clips", ec))
+      if (!fs::exists(e.path() / "mouth.csv") && fs::exists(e.path() / "speech.wav")) return true;
+    return false;
+  };
+  ASSERT_EQ(synth(small(out, 3), {.interrupt_when = writing_second_clip, .signal = SIGKILL}).exit_code, 128 + SIGKILL)
+      << "thg-synth finished before it could be killed";
   const auto kept = clip_files_by_name(out);
   auto r = synth(small(out, 3));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -252,10 +235,10 @@ TEST_F(TrainCli, MaxStepsExits75AndSigintExits130BothResumable) {
 
 TEST_F(TrainCli, KillDashNineThenResumeEqualsAnUninterruptedRun) {
   ASSERT_EQ(train(args("straight")).exit_code, 0);
-  const int pid = test::start_program(THG_TRAIN_BINARY, args("killed"));
   // Killed mid-stage, after at least one unet checkpoint (written atomically) exists.
-  const int code = signal_when(pid, [&] { return fs::exists(dir_ / "killed" / "unet.ckpt.safetensors"); }, SIGKILL);
-  ASSERT_EQ(code, 128 + SIGKILL) << "thg-train finished before it could be killed";
+  auto checkpointed = [&] { return fs::exists(dir_ / "killed" / "unet.ckpt.safetensors"); };
+  ASSERT_EQ(train(args("killed"), {.interrupt_when = checkpointed, .signal = SIGKILL}).exit_code, 128 + SIGKILL)
+      << "thg-train finished before it could be killed";
   auto r = train(args("killed"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(test::read_file(dir_ / "killed" / "unet.safetensors") == test::read_file(dir_ / "straight" / "unet.safetensors"))

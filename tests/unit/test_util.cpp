@@ -118,18 +118,16 @@ namespace {
 }
 }  // namespace
 
-int start_program(const std::string& binary, const std::vector<std::string>& args) {
+int start_thg(const std::vector<std::string>& args) {
   pid_t pid = ::fork();
   if (pid == 0) {
     int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, 1);
     ::dup2(null, 2);
-    exec_program(binary, args);
+    exec_program(THG_BINARY, args);
   }
   return pid;
 }
-
-int start_thg(const std::vector<std::string>& args) { return start_program(THG_BINARY, args); }
 
 const std::filesystem::path& tiny_model_file() {
   static ScratchDir dir;

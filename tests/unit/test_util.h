@@ -54,8 +54,6 @@ ProcessResult run_thg(const std::vector<std::string>& args, const ChildFaults& f
 // The same for another of the project's programs (THG_SYNTH_BINARY, THG_TRAIN_BINARY).
 ProcessResult run_program(const std::string& binary, const std::vector<std::string>& args,
                           const ChildFaults& faults = {});
-// Starts `binary` in the background (stdout/stderr to /dev/null); returns its pid.
-int start_program(const std::string& binary, const std::vector<std::string>& args);
 
 // AddressSanitizer reserves terabytes of shadow memory (no memory limit can be set under it) and
 // aborts on an impossible allocation instead of letting the allocator fail.
