@@ -153,7 +153,7 @@ stage() {
   else verdict="ok       $took s"; last=ok; fi
   note "$(printf '%-22s %s' "$name" "$verdict")"
   # The lines that say the most, copied into the summary.
-  grep -E '^\[  (PASSED|FAILED|SKIPPED) +\]|ERROR SUMMARY|: C\+\+ .* ms/frame|^thg-bench-kernels:|^device-run:' "$log" \
+  grep -E '^\[  (PASSED|FAILED|SKIPPED) +\]|ERROR SUMMARY|: C\+\+ .* ms/frame|^thg-bench-kernels:|^device-run:|frames/s' "$log" \
     | head -12 | sed 's/^/      /' >>"$summary"
   pack
   return 0
@@ -259,8 +259,12 @@ for config in default sd15; do  # one run each: unet_forward.py writes only at i
   stage "bench-unet-$config" 30 100 gpu "$thg" -- env PATH="$git_path" "$py" "$root/benchmarks/unet_forward.py" \
     --thg "$thg" --device cuda --dtype float16 --configs "$config" --results "$res/results/unet_forward_$config"
 done
-# End to end needs FFmpeg (portrait, audio, MP4): the bundled model's UNet step per chunk size and
-# backend stands in (2 UNet evaluations per frame with the model's defaults).
+# End to end without FFmpeg: decoded (synthetic) portrait and 20 s of speech-like audio -> RGB
+# frames on the host, with the bundled model's defaults; then its UNet step per chunk size and backend.
+for dtype in float16 float32; do
+  stage "bench-e2e-$dtype" 20 90 gpu "$thg" -- "$thg" bench e2e --device cuda --dtype "$dtype" --seconds 20 \
+    --repeats 3 --out "$res/results/bench_e2e_$dtype" -q
+done
 stage bench-unet-bundled 20 90 gpu "$thg" -- "$thg" bench unet --device cuda --dtype float16 \
   --frames 1,8,16,24 --backends sdpa,fused,auto --repeats 10 --out "$res/results/bench_unet_bundled" -q
 

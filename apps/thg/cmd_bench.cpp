@@ -8,6 +8,7 @@
 #include "options.h"
 #include "io/safetensors.h"
 #include "nn/attention.h"
+#include "pipeline/bench_e2e.h"
 #include "pipeline/bench_samplers.h"
 #include "pipeline/bench_unet.h"
 #include "core/error.h"
@@ -135,6 +136,51 @@ int run_bench_samplers(BenchSamplersCli& o, const GlobalOptions& global) {
   return 0;
 }
 
+struct BenchE2eCli {
+  pipeline::ModelSource model;
+  pipeline::E2eBenchOptions bench;
+  std::string attention;
+  std::string out;
+  bool json = false;
+};
+
+int run_bench_e2e(BenchE2eCli& o, const GlobalOptions& global) {
+  pipeline::LoadedModel loaded = pipeline::load_model(o.model);
+  apply_attention(o.attention, *loaded.model);
+  o.bench.progress = !global.quiet;
+  pipeline::E2eBenchResult r = pipeline::bench_e2e(*loaded.model, o.bench);
+  r.about["model"] = loaded.description;
+  r.about["attention"] = nn::attention_backend_name(nn::attention_backend());
+  if (!o.out.empty()) pipeline::write_e2e_bench(r, o.out);
+  if (o.json) {
+    nlohmann::ordered_json j;
+    j["model"] = loaded.description;
+    j["device"] = r.about["device"];
+    j["dtype"] = r.about["dtype"];
+    j["attention"] = r.about["attention"];
+    j["frames"] = r.frames;
+    j["size"] = r.size;
+    j["sampler"] = r.sampler;
+    j["steps"] = r.steps;
+    j["model_evaluations_per_frame"] = r.model_evaluations;
+    j["seconds"] = r.seconds;
+    j["median_seconds"] = r.median_seconds;
+    j["frames_per_second"] = r.frames_per_second;
+    j["realtime_factor"] = r.realtime_factor;
+    j["stage_seconds"] = r.stage_seconds;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::printf("%s on %s (%s, attention %s): %lld frames of %lldx%lld, %s %lld steps: median %.3f s, %.2f frames/s "
+                "(%.2fx real time at %d fps)\n",
+                loaded.description.c_str(), r.about["device"].c_str(), r.about["dtype"].c_str(), r.about["attention"].c_str(),
+                static_cast<long long>(r.frames), static_cast<long long>(r.size), static_cast<long long>(r.size),
+                r.sampler.c_str(), static_cast<long long>(r.steps), r.median_seconds, r.frames_per_second,
+                r.realtime_factor, r.fps);
+    if (!o.out.empty()) std::printf("wrote %s/results.{json,md}\n", o.out.c_str());
+  }
+  return 0;
+}
+
 Handler add_bench_command(CLI::App& app, const GlobalOptions& global) {
   app.require_subcommand(1);
   auto* unet = app.add_subcommand("unet", "Time one denoising step (UNet forward over a chunk of frames)");
@@ -168,11 +214,25 @@ Handler add_bench_command(CLI::App& app, const GlobalOptions& global) {
   add_generation_options(*samplers, s->bench.generation, false);
   add_model_options(*samplers, s->model, s->attention);
   samplers->footer("Example:\n  thg bench samplers --out bench/cpu --samplers ddim,dpmpp-2m --steps 4,8,16 --clips 2");
+  auto* e2e = app.add_subcommand("e2e", "Frames per second of whole generations (decoded inputs to frames, no codec)");
+  auto e = std::make_shared<BenchE2eCli>();
+  e2e->add_option("--seconds", e->bench.seconds, "Speech length per run (synthetic speech-like audio)")
+      ->default_val(8.0)->check(CLI::Range(0.1, 3600.0));
+  e2e->add_option("--warmup", e->bench.warmup, "Untimed one-chunk runs first")->default_val(1)->check(CLI::Range(0, 100));
+  e2e->add_option("--repeats", e->bench.repeats, "Timed runs (median reported)")->default_val(3)->check(CLI::Range(1, 100));
+  e2e->add_option("--out", e->out, "Also write results.{json,md} into this folder");
+  e2e->add_flag("--json", e->json, "Machine-readable output on stdout");
+  add_generation_options(*e2e, e->bench.generation);
+  add_model_options(*e2e, e->model, e->attention);
+  e2e->footer("Examples:\n  thg bench e2e --seconds 4 --repeats 2\n"
+              "  thg bench e2e --device cuda --dtype float16 --seconds 20 --out bench-e2e");
   app.footer("Examples:\n  thg bench unet --config configs/default.yaml --json\n"
+             "  thg bench e2e --device cuda --dtype float16\n"
              "  thg bench samplers --out bench/ --steps 4,8,16");
-  return [o, unet, s, samplers, &global]() -> int {
+  return [o, unet, s, samplers, e, e2e, &global]() -> int {
     if (unet->parsed()) return run_bench_unet(*o, global);
     if (samplers->parsed()) return run_bench_samplers(*s, global);
+    if (e2e->parsed()) return run_bench_e2e(*e, global);
     return 2;
   };
 }

@@ -95,14 +95,22 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   return result;
 }
 
-GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& o, io::FrameSink& sink) {
-  const auto start = Clock::now();
-  const model::ModelConfig& cfg = model.config();
-  GenerateResult result;
-  StageTimer timer(result.stage_seconds);
-  require_inputs(o);
-  check_inputs_exist(o);
+namespace {
 
+// Everything generation decides from the options and the model, validated before any decoding.
+struct Plan {
+  GenerateResult result;  // fps, size, sampler, steps, seed, model_evaluations filled in
+  int64_t chunk = 0, overlap = 0;
+  std::string decode;
+  std::unique_ptr<sched::Scheduler> scheduler;
+  sched::GuidanceScales guidance;
+  sched::GuidanceBranches branches;
+};
+
+Plan make_plan(const model::TalkingHeadModel& model, const GenerateOptions& o) {
+  const model::ModelConfig& cfg = model.config();
+  Plan plan;
+  GenerateResult& result = plan.result;
   result.output = o.output;
   result.fps = o.fps > 0 ? o.fps : cfg.generation.fps;
   result.size = o.size > 0 ? o.size : cfg.image_size;
@@ -110,8 +118,10 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   result.steps = o.steps > 0 ? o.steps : cfg.generation.steps;
   result.seed = o.seed;
   const int64_t chunk = o.chunk_frames > 0 ? o.chunk_frames : cfg.generation.chunk_frames;
-  const int64_t overlap = std::min(o.chunk_overlap >= 0 ? o.chunk_overlap : cfg.generation.chunk_overlap, chunk - 1);
-  const std::string decode = o.decode.empty() ? cfg.generation.decode : o.decode;
+  plan.chunk = chunk;
+  plan.overlap = std::min(o.chunk_overlap >= 0 ? o.chunk_overlap : cfg.generation.chunk_overlap, chunk - 1);
+  plan.decode = o.decode.empty() ? cfg.generation.decode : o.decode;
+  const std::string& decode = plan.decode;
   if (decode != "direct" && decode != "reference_delta")
     throw Error::input("", "--decode must be direct or reference_delta, not '" + decode + "'");
   const int64_t granularity = cfg.size_granularity();
@@ -127,25 +137,78 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   if (schedule != "default" && schedule != "karras")
     throw Error::input("", "--schedule must be default or karras, not '" + schedule + "'");
   sched::SamplerOptions sampler_options{cfg.scheduler, o.eta, schedule == "karras", cfg.generation.flow_shift};
-  std::unique_ptr<sched::Scheduler> scheduler = sched::make_scheduler(result.sampler, sampler_options);
-  scheduler->set_timesteps(result.steps);
-  sched::GuidanceScales guidance{o.guidance_reference.value_or(cfg.generation.guidance_reference),
+  plan.scheduler = sched::make_scheduler(result.sampler, sampler_options);
+  plan.scheduler->set_timesteps(result.steps);
+  plan.guidance = sched::GuidanceScales{o.guidance_reference.value_or(cfg.generation.guidance_reference),
                                  o.guidance_audio.value_or(cfg.generation.guidance_audio),
                                  o.guidance_rescale.value_or(cfg.generation.guidance_rescale)};
-  guidance.validate();
-  const sched::GuidanceBranches branches = sched::guidance_branches(guidance);
-  result.model_evaluations = static_cast<int64_t>(scheduler->timesteps().size()) * branches.count();
+  plan.guidance.validate();
+  plan.branches = sched::guidance_branches(plan.guidance);
+  result.model_evaluations = static_cast<int64_t>(plan.scheduler->timesteps().size()) * plan.branches.count();
+  return plan;
+}
+
+
+// Generation from decoded inputs, after make_plan; `label` names the audio in messages.
+GenerateResult run(const model::TalkingHeadModel& model, Plan plan, GenerateInputs inputs, const GenerateOptions& o,
+                   io::FrameSink& sink, const std::string& label, Clock::time_point start);
+
+}  // namespace
+
+GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& o, io::FrameSink& sink) {
+  const auto start = Clock::now();
+  require_inputs(o);
+  check_inputs_exist(o);
+  Plan plan = make_plan(model, o);
 
   // 1. Inputs.
-  auto t0 = Clock::now();
+  const auto t0 = Clock::now();
   io::ImageLoadOptions image_options;
-  image_options.size = static_cast<int>(result.size);
-  at::Tensor portrait = io::load_image(o.portrait, image_options);
-  io::AudioBuffer speech = io::decode_audio(o.audio, io::AudioLimits{o.max_audio_seconds});
+  image_options.size = static_cast<int>(plan.result.size);
+  GenerateInputs inputs;
+  inputs.portrait = io::load_image(o.portrait, image_options);
+  inputs.speech = io::decode_audio(o.audio, io::AudioLimits{o.max_audio_seconds});
+  plan.result.stage_seconds["decode"] += std::chrono::duration<double>(Clock::now() - t0).count();
+  throw_if_interrupted();
+  return run(model, std::move(plan), std::move(inputs), o, sink, o.audio.string(), start);
+}
+
+GenerateResult generate(const model::TalkingHeadModel& model, GenerateInputs inputs, const GenerateOptions& o,
+                        io::FrameSink& sink) {
+  const auto start = Clock::now();
+  Plan plan = make_plan(model, o);
+  const int64_t size = plan.result.size;
+  const at::Tensor& p = inputs.portrait;
+  if (!p.defined() || p.dim() != 3 || p.size(0) != 3 || p.size(1) != size || p.size(2) != size ||
+      p.scalar_type() != at::kFloat)
+    throw Error::input("portrait", "must be a float32 tensor [3, " + std::to_string(size) + ", " + std::to_string(size) +
+                                       "] (the generation size)");
+  const io::AudioBuffer& a = inputs.speech;
+  if (a.sample_rate < 1 || a.channels < 1 || a.samples.size() % static_cast<size_t>(a.channels) != 0)
+    throw Error::input("speech", "needs a sample rate, a channel count and whole frames of samples");
+  if (a.seconds() > o.max_audio_seconds)
+    throw Error::input("speech", "is longer than the limit of " + std::to_string(o.max_audio_seconds) + " s");
+  return run(model, std::move(plan), std::move(inputs), o, sink, "speech", start);
+}
+
+namespace {
+
+GenerateResult run(const model::TalkingHeadModel& model, Plan plan, GenerateInputs inputs, const GenerateOptions& o,
+                   io::FrameSink& sink, const std::string& label, Clock::time_point start) {
+  const model::ModelConfig& cfg = model.config();
+  GenerateResult result = std::move(plan.result);
+  StageTimer timer(result.stage_seconds);
+  const int64_t chunk = plan.chunk, overlap = plan.overlap;
+  const std::string& decode = plan.decode;
+  sched::Scheduler* scheduler = plan.scheduler.get();
+  const sched::GuidanceScales& guidance = plan.guidance;
+  const sched::GuidanceBranches& branches = plan.branches;
+  at::Tensor portrait = std::move(inputs.portrait);
+  io::AudioBuffer& speech = inputs.speech;
   result.audio_seconds = speech.seconds();
   if (result.audio_seconds < 1.0 / result.fps)
-    throw Error::input(o.audio.string(), "audio is " + std::to_string(result.audio_seconds).substr(0, 5) +
-                                             " s long, shorter than one video frame");
+    throw Error::input(label, "audio is " + std::to_string(result.audio_seconds).substr(0, 5) +
+                                  " s long, shorter than one video frame");
   result.frames = std::max<int64_t>(1, std::llround(result.audio_seconds * result.fps));
   if (o.max_frames > 0 && result.frames > o.max_frames) {
     result.frames = o.max_frames;
@@ -153,12 +216,10 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
     speech.samples.resize(std::min(speech.samples.size(), keep * static_cast<size_t>(speech.channels)));
     result.audio_seconds = speech.seconds();
   }
-  timer.add("decode", t0);
-  throw_if_interrupted();
 
   c10::InferenceMode inference;
   // 2. Audio features and tokens per frame.
-  t0 = Clock::now();
+  auto t0 = Clock::now();
   io::AudioBuffer mono16k = io::resample(speech, cfg.audio.mel.sample_rate, 1);
   at::Tensor mel = audio::log_mel(mono16k.samples, cfg.audio.mel);
   const double silence = mel.min().item<double>();  // windows are made per chunk, from this level
@@ -248,6 +309,8 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   result.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return result;
 }
+
+}  // namespace
 
 MemoryAdvice generation_memory_advice() {
   // Activation memory grows with the frames denoised together and with the pixel count; on a GPU,

@@ -11,6 +11,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "core/failure_message.h"
+#include "io/audio.h"
 #include "io/frame_sink.h"
 #include "model/talking_head.h"
 
@@ -62,6 +63,17 @@ struct GenerateResult {
 // decoding anything: callers run it before the slow model load so that typos fail at once.
 void check_generate_paths(const GenerateOptions& options);
 
+// Already-decoded inputs: for callers that hold the media in memory (a server's upload, a benchmark
+// without FFmpeg). `portrait` is what io::load_image returns at the generation size.
+struct GenerateInputs {
+  at::Tensor portrait;     // float32 [3, size, size] in [0, 1], size = the generation size
+  io::AudioBuffer speech;  // any rate and channel count (resampled to the model's)
+};
+
+// Decoded inputs -> frames into `sink`. options.portrait, options.audio and options.output are not
+// used; everything else is. The same frames as the path-based overloads for the same media.
+GenerateResult generate(const model::TalkingHeadModel& model, GenerateInputs inputs, const GenerateOptions& options,
+                        io::FrameSink& sink);
 // Portrait + speech -> frames into `sink` (the MP4 writer, a PNG sequence, memory; io/frame_sink.h).
 // options.output is not used. Validates everything it can before any model work; throws
 // thg::Error (see core/error.h). The sink publishes only when generation completes.

@@ -9,6 +9,8 @@
 #include "io/image.h"
 #include "io/probe.h"
 #include "model/talking_head.h"
+#include "io/audio.h"
+#include "pipeline/bench_e2e.h"
 #include "pipeline/generate.h"
 #include "test_util.h"
 
@@ -59,6 +61,64 @@ TEST(FrameSinks, MemoryAndPngSequenceHoldTheGeneratedPixelsExactly) {
     at::Tensor rgb = at::from_blob(const_cast<uint8_t*>(png.pixels.data()), {64, 64, 4}, at::kByte).slice(2, 0, 3);
     EXPECT_TRUE(rgb.equal(frames[i])) << names[static_cast<size_t>(i)];
   }
+}
+
+TEST(FrameSinks, DecodedInputsInMemoryGiveTheSameFramesAsTheFiles) {
+  auto model = model::TalkingHeadModel::load(test::tiny_model_file());
+  const pipeline::GenerateOptions o = short_clip("");
+  const at::Tensor from_files = test::generated_frames(*model, o);
+
+  pipeline::GenerateInputs inputs;
+  io::ImageLoadOptions image;
+  image.size = 64;
+  inputs.portrait = io::load_image(o.portrait, image);
+  inputs.speech = io::decode_audio(o.audio, {});
+  pipeline::GenerateOptions no_paths = o;
+  no_paths.portrait.clear();
+  no_paths.audio.clear();
+  io::MemoryFrameSink memory;
+  const pipeline::GenerateResult r = pipeline::generate(*model, inputs, no_paths, memory);
+  EXPECT_EQ(r.frames, 13);
+  EXPECT_TRUE(memory.frames().equal(from_files));
+
+  // Inputs of the wrong shape or an empty buffer are refused by name, before any model work.
+  pipeline::GenerateInputs wrong = inputs;
+  wrong.portrait = inputs.portrait.slice(1, 0, 32);
+  io::MemoryFrameSink unused;
+  test::expect_input_error([&] { pipeline::generate(*model, wrong, no_paths, unused); }, "portrait", "[3, 64, 64]");
+  wrong = inputs;
+  wrong.speech.sample_rate = 0;
+  test::expect_input_error([&] { pipeline::generate(*model, wrong, no_paths, unused); }, "speech", "sample rate");
+  wrong = inputs;
+  wrong.speech.samples.resize(10);
+  test::expect_input_error([&] { pipeline::generate(*model, wrong, no_paths, unused); }, "speech", "shorter than one video frame");
+}
+
+TEST(FrameSinks, TheEndToEndBenchmarkCountsEveryFrameOfItsRuns) {
+  auto model = model::TalkingHeadModel::load(test::tiny_model_file());
+  pipeline::E2eBenchOptions o;
+  o.seconds = 1.0;
+  o.repeats = 2;
+  o.progress = false;
+  o.generation.steps = 1;
+  const pipeline::E2eBenchResult r = pipeline::bench_e2e(*model, o);
+  EXPECT_EQ(r.frames, 25);
+  EXPECT_EQ(r.seconds.size(), 2u);
+  EXPECT_GT(r.median_seconds, 0);
+  EXPECT_NEAR(r.frames_per_second, 25 / r.median_seconds, 1e-9);
+  EXPECT_GT(r.stage_seconds.at("denoise"), 0);
+  // The synthetic speech is voiced at syllable rate: loud and quiet stretches, not silence.
+  const pipeline::GenerateInputs in = pipeline::synthetic_inputs(64, 1.0, 16000);
+  float loud = 0, quiet = 1;
+  for (size_t i = 0; i < in.speech.samples.size(); i += 400) {
+    float peak = 0;
+    for (size_t k = i; k < i + 400 && k < in.speech.samples.size(); ++k) peak = std::max(peak, std::abs(in.speech.samples[k]));
+    loud = std::max(loud, peak);
+    quiet = std::min(quiet, peak);
+  }
+  EXPECT_GT(loud, 0.2f);
+  EXPECT_LT(quiet, 0.1f);
+  EXPECT_EQ(in.portrait.sizes(), (std::vector<int64_t>{3, 64, 64}));
 }
 
 TEST(FrameSinks, AnUnfinishedSequenceLeavesNothing) {

@@ -10,6 +10,7 @@
 #include "io/video_reader.h"
 #include "io/mp4_writer.h"
 #include "io/probe.h"
+#include "io/resize.h"
 
 namespace thg::io {
 
@@ -22,11 +23,19 @@ namespace {
 at::Tensor load_image(const std::filesystem::path& path, const ImageLoadOptions&) { no_ffmpeg(path); }
 RgbaImage decode_image_rgba(const std::filesystem::path& path, const ImageLimits&) { no_ffmpeg(path); }
 AudioBuffer decode_audio(const std::filesystem::path& path, const AudioLimits&) { no_ffmpeg(path); }
-AudioBuffer resample(const AudioBuffer&, int, int) { no_ffmpeg(""); }
+// Audio already at the asked rate and layout needs no resampler (in-memory generation, benchmarks).
+AudioBuffer resample(const AudioBuffer& in, int sample_rate, int channels) {
+  if (in.sample_rate == sample_rate && in.channels == channels) return in;
+  no_ffmpeg("");
+}
 MediaInfo probe_media(const std::filesystem::path& path) { no_ffmpeg(path); }
 void write_png(const std::filesystem::path& path, const uint8_t*, int, int) { no_ffmpeg(path); }
 void write_wav(const std::filesystem::path& path, const AudioBuffer&) { no_ffmpeg(path); }
 at::Tensor read_video_frames(const std::filesystem::path& path, const VideoReadOptions&) { no_ffmpeg(path); }
+
+std::vector<uint8_t> resize_rgb(const RgbaImage&, const PixelRect&, int, int) { no_ffmpeg(""); }
+GrayImage resize_gray(const RgbaImage&, const PixelRect&, int, int) { no_ffmpeg(""); }
+void flatten_alpha(RgbaImage&) { no_ffmpeg(""); }
 
 struct Mp4Writer::State {};
 Mp4Writer::Mp4Writer(std::filesystem::path output, const VideoSpec&, const AudioBuffer&) { no_ffmpeg(output); }
