@@ -202,7 +202,11 @@ print(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))'
   for mod in $absent; do missing+=("${wheel_of[$mod]}"); done
   ((${#missing[@]} == 0)) ||
     "$py" -m pip install --quiet --no-index --no-deps --no-compile --target "$pyprefix" "${missing[@]}" || return 1
-  PYTHONPATH="$pyprefix${PYTHONPATH:+:$PYTHONPATH}" "$py" -c 'import diffusers, yaml, safetensors; print("diffusers", diffusers.__version__)'
+  # The classes the reference builds, imported for real (diffusers imports lazily): a version clash
+  # with the machine's own packages shows here, with its message, not inside a benchmark.
+  PYTHONPATH="$pyprefix${PYTHONPATH:+:$PYTHONPATH}" "$py" -c 'import diffusers, yaml, safetensors
+from diffusers import UNet2DConditionModel, AutoencoderKL
+print("diffusers", diffusers.__version__)'
 }
 export LD_LIBRARY_PATH="$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PATH="$cuda_bin:$PATH"

@@ -25,8 +25,12 @@ GPU_PLAN = {"tiny": (24, 20), "default": (24, 20), "sd15": (6, 10)}
 
 
 def run_json(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        # The child's own message: the first GPU run lost it (only CalledProcessError was printed).
+        sys.exit(f"{pathlib.Path(cmd[1] if cmd[0] == sys.executable else cmd[0]).name} exited with {done.returncode}:\n"
+                 + "\n".join(done.stderr.strip().splitlines()[-25:]))
+    return json.loads(done.stdout)
 
 
 def main():

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what THG needs to build and test, and nothing that is already there.
-#  - Debian packages (FFmpeg libraries, CLI11, yaml-cpp, nlohmann-json, GoogleTest, ccache, Ninja) via apt-get.
+#  - Debian packages (FFmpeg libraries, CLI11, yaml-cpp, nlohmann-json, GoogleTest, dlib and its 68-point
+#    face landmark model, ccache, Ninja) via apt-get.
 #  - LibTorch from the PyPI torch wheel, pinned, in a venv outside the clone (${THG_DEPS:-$HOME/.cache/thg})
 #    so that every clone on this machine (CI included) shares it.
 # A second run checks and returns in seconds.
@@ -13,7 +14,7 @@ VENV="$THG_DEPS/venv"
 apt_packages=(
   build-essential cmake ninja-build ccache pkg-config python3-venv
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
-  libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libgtest-dev libespeak-ng-dev
+  libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libgtest-dev libespeak-ng-dev libdlib-dev libdlib-data
 )
 missing=()
 for p in "${apt_packages[@]}"; do

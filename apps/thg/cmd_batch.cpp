@@ -98,11 +98,13 @@ Handler add_batch_command(CLI::App& app, const GlobalOptions& global) {
   app.add_flag("--merge-reports", o->merge_reports, "Write report.json/.csv for every job from all shards' records");
   app.add_flag("--json", o->json, "Machine-readable output on stdout");
   add_generation_options(app, o->defaults);
+  add_placement_options(app, o->defaults.placement);
   add_model_options(app, o->model, o->attention);
   app.footer(
       "Manifest fields: portrait, audio, output (required; paths relative to the manifest; output relative to\n"
       "--output-dir) and any generate option: sampler, steps, schedule, eta, seed, fps, size, crf,\n"
-      "chunk_frames, guidance_ref, guidance_audio, guidance_rescale.\n"
+      "chunk_frames, guidance_ref, guidance_audio, guidance_rescale, crop (true/false), face, crop_scale, max_size,\n"
+      "framing (photo/square/portrait).\n"
       "Resume: run the same command again; complete jobs with unchanged inputs, options and model are skipped.\n"
       "Sharding: --shard i/N, or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with --shards N.\n"
       "Exit status: 0 all jobs done, 3 some jobs failed (see the report), 2 bad manifest or options, 130 interrupted.\n"

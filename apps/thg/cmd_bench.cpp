@@ -9,6 +9,7 @@
 #include "io/safetensors.h"
 #include "nn/attention.h"
 #include "pipeline/bench_e2e.h"
+#include "pipeline/bench_portrait.h"
 #include "pipeline/bench_samplers.h"
 #include "pipeline/bench_unet.h"
 #include "core/error.h"
@@ -181,6 +182,35 @@ int run_bench_e2e(BenchE2eCli& o, const GlobalOptions& global) {
   return 0;
 }
 
+struct BenchPortraitCli {
+  pipeline::PortraitBenchOptions bench;
+  bool json = false;
+};
+
+int run_bench_portrait(const BenchPortraitCli& o) {
+  const pipeline::PortraitBenchResult r = pipeline::bench_portrait(o.bench);
+  if (o.json) {
+    nlohmann::ordered_json j;
+    j["photo"] = o.bench.photo.string();
+    j["photo_size"] = {r.photo_width, r.photo_height};
+    j["faces"] = r.faces;
+    j["prepare_ms"] = r.prepare_median_ms;
+    j["prepare_seconds"] = r.prepare_seconds;
+    j["paste_size"] = {r.paste_width, r.paste_height};
+    j["paste_masked_pixels"] = r.paste_masked_pixels;
+    j["paste_ms_per_frame"] = r.paste_median_ms;
+    j["about"] = r.about;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::printf("%s (%dx%d, %d face%s): find + landmarks + align + crop + canvas %.1f ms (median of %zu)\n",
+                o.bench.photo.c_str(), r.photo_width, r.photo_height, r.faces, r.faces == 1 ? "" : "s",
+                r.prepare_median_ms, r.prepare_seconds.size());
+    std::printf("paste-back into %dx%d (%zu masked pixels): %.2f ms per frame\n", r.paste_width, r.paste_height,
+                r.paste_masked_pixels, r.paste_median_ms);
+  }
+  return 0;
+}
+
 Handler add_bench_command(CLI::App& app, const GlobalOptions& global) {
   app.require_subcommand(1);
   auto* unet = app.add_subcommand("unet", "Time one denoising step (UNet forward over a chunk of frames)");
@@ -226,13 +256,21 @@ Handler add_bench_command(CLI::App& app, const GlobalOptions& global) {
   add_model_options(*e2e, e->model, e->attention);
   e2e->footer("Examples:\n  thg bench e2e --seconds 4 --repeats 2\n"
               "  thg bench e2e --device cuda --dtype float16 --seconds 20 --out bench-e2e");
+  auto* por = app.add_subcommand("portrait", "Speed of the portrait stage: face finding per photo, paste-back per frame");
+  auto pb = std::make_shared<BenchPortraitCli>();
+  por->add_option("--photo", pb->bench.photo, "A portrait photo")->required();
+  por->add_option("--repeats", pb->bench.repeats, "Timed runs (median reported)")->default_val(5)->check(CLI::Range(1, 1000));
+  por->add_option("--crop-size", pb->bench.crop_size, "The model's crop side")->default_val(128)->check(CLI::Range(32, 2048));
+  por->add_flag("--json", pb->json, "Machine-readable output on stdout");
+  por->footer("Example:\n  thg bench portrait --photo examples/astronaut.png");
   app.footer("Examples:\n  thg bench unet --config configs/default.yaml --json\n"
              "  thg bench e2e --device cuda --dtype float16\n"
              "  thg bench samplers --out bench/ --steps 4,8,16");
-  return [o, unet, s, samplers, e, e2e, &global]() -> int {
+  return [o, unet, s, samplers, e, e2e, pb, por, &global]() -> int {
     if (unet->parsed()) return run_bench_unet(*o, global);
     if (samplers->parsed()) return run_bench_samplers(*s, global);
     if (e2e->parsed()) return run_bench_e2e(*e, global);
+    if (por->parsed()) return run_bench_portrait(*pb);
     return 2;
   };
 }

@@ -37,6 +37,14 @@ int run_generate(const GenerateCli& o, const GlobalOptions& global) {
     j["frames"] = r.frames;
     j["fps"] = r.fps;
     j["size"] = r.size;
+    j["width"] = r.width;
+    j["height"] = r.height;
+    if (r.face.index >= 0)
+      j["face"] = {{"index", r.face.index},
+                   {"faces_found", r.face.found},
+                   {"box", {r.face.box.x, r.face.box.y, r.face.box.width, r.face.box.height}},
+                   {"score", r.face.score},
+                   {"photo_size", {r.face.photo_width, r.face.photo_height}}};
     j["audio_seconds"] = r.audio_seconds;
     j["sampler"] = r.sampler;
     j["steps"] = r.steps;
@@ -51,9 +59,14 @@ int run_generate(const GenerateCli& o, const GlobalOptions& global) {
     j["peak_rss_bytes"] = process_peak_rss_bytes();
     std::cout << j.dump(2) << "\n";
   } else if (!global.quiet) {
-    std::fprintf(stderr, "thg: wrote %s (%lld frames, %.2f s at %d fps, %lldx%lld) in %.1f s\n",
-                 r.output.c_str(), static_cast<long long>(r.frames), r.audio_seconds, r.fps,
-                 static_cast<long long>(r.size), static_cast<long long>(r.size), r.total_seconds);
+    std::string face;
+    if (r.face.index >= 0)
+      face = ", face " + std::to_string(r.face.index) + " of " + std::to_string(r.face.found) + " at " +
+             std::to_string(static_cast<int>(r.face.box.x)) + "," + std::to_string(static_cast<int>(r.face.box.y)) + " (" +
+             std::to_string(static_cast<int>(r.face.box.width)) + " px wide)";
+    std::fprintf(stderr, "thg: wrote %s (%lld frames, %.2f s at %d fps, %dx%d%s) in %.1f s\n", r.output.c_str(),
+                 static_cast<long long>(r.frames), r.audio_seconds, r.fps, r.width, r.height, face.c_str(),
+                 r.total_seconds);
   }
   return 0;
 }
@@ -67,6 +80,7 @@ Handler add_generate_command(CLI::App& app, const GlobalOptions& global) {
   app.add_option("-o,--output", g.output, "Output .mp4, or a PNG sequence such as 'frames/%05d.png' (written under temporary names, renamed when complete)")
       ->required();
   add_generation_options(app, g);
+  add_placement_options(app, g.placement);
   add_model_options(app, o->model, o->attention);
   app.add_flag("--json", o->json, "Print a JSON summary on stdout");
   app.footer(
@@ -75,7 +89,9 @@ Handler add_generate_command(CLI::App& app, const GlobalOptions& global) {
       "  thg generate -p face.jpg -a talk.m4a -o out.mp4 --steps 20 --seed 7 --size 256\n"
       "  thg generate -p face.png -a talk.wav -o out.mp4 --sampler dpmpp-2m --schedule karras --steps 15 \\\n"
       "      --guidance-ref 2 --guidance-audio 4\n"
-      "  thg generate -p face.png -a interview.mp4 -o out.mp4 --device cuda --dtype float16 --json");
+      "  thg generate -p face.png -a interview.mp4 -o out.mp4 --device cuda --dtype float16 --json\n"
+      "  thg generate -p group.jpg -a talk.wav -o out.mp4 --face 1 --framing square   # the second face, head and shoulders\n"
+      "  thg generate -p crop.png -a talk.wav -o out.mp4 --no-crop                     # already a face crop");
   return [o, &global] { return run_generate(*o, global); };
 }
 

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   handlers[info] = thg::app::add_info_command(*info);
   auto* generate = app.add_subcommand("generate", "Make a talking-head video from a portrait and speech");
   handlers[generate] = thg::app::add_generate_command(*generate, global);
+  auto* faces = app.add_subcommand("faces", "List the faces in a photo (boxes, scores), with an annotated preview");
+  handlers[faces] = thg::app::add_faces_command(*faces);
   auto* batch = app.add_subcommand("batch", "Many videos from a manifest: resumable, shardable, with a report");
   handlers[batch] = thg::app::add_batch_command(*batch, global);
   auto* evaluate = app.add_subcommand("evaluate", "Score a model on a thg-synth held-out split against ground truth");

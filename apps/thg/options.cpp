@@ -38,6 +38,21 @@ void add_generation_options(CLI::App& app, pipeline::GenerateOptions& g, bool sa
       ->check(CLI::Range(int64_t{0}, int64_t{100000000}));
 }
 
+void add_placement_options(CLI::App& app, portrait::PortraitOptions& p) {
+  app.add_flag("!--no-crop", p.crop,
+               "Use the whole image as the model's input (for images that are already face crops, or not faces); "
+               "by default the face is found, animated and pasted back into the photo");
+  app.add_option("--face", p.face, "Which face to animate: 0 is the most confident (see `thg faces PHOTO`)")
+      ->check(CLI::Range(0, 1000));
+  app.add_option("--crop-scale", p.crop_scale, "Margin around the face in the model's crop (> 1: more around it)")
+      ->default_val(1.0)->check(CLI::Range(0.5, 4.0));
+  app.add_option("--max-size", p.max_size, "The video's long side at most, in pixels")
+      ->default_val(1280)->check(CLI::Range(64, 8192));
+  app.add_option("--framing", p.framing,
+                 "What the video shows: photo (the whole photo), square or portrait (9:16) head and shoulders")
+      ->default_val("photo")->check(CLI::IsMember({"photo", "square", "portrait"}));
+}
+
 void add_model_options(CLI::App& app, pipeline::ModelSource& model, std::string& attention) {
   app.add_option("--weights", model.weights, "Model weights (default: the bundled weights/default.safetensors)");
   app.add_option("--config", model.config,

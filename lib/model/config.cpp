@@ -145,6 +145,13 @@ void generation_fields(Visit& v, GenerationDefaults& c) {
   v("decode", c.decode);
 }
 
+template <class Visit>
+void face_fields(Visit& v, FaceTemplateConfig& c) {
+  v("eye_y", c.eye_y);
+  v("eye_distance", c.eye_distance);
+  v("mouth_y", c.mouth_y);
+}
+
 // Visits every section of a config: `top(key, value)` for top-level scalars and
 // `section(key, fields_function, struct)` for the nested ones.
 template <class Visitor>
@@ -158,6 +165,7 @@ void visit_config(Visitor& v, ModelConfig& c) {
   v.section("reference", c.reference, [](auto& w, auto& s) { reference_fields(w, s); });
   v.section("scheduler", c.scheduler, [](auto& w, auto& s) { scheduler_fields(w, s); });
   v.section("generation", c.generation, [](auto& w, auto& s) { generation_fields(w, s); });
+  v.section("face", c.face, [](auto& w, auto& s) { face_fields(w, s); });
 }
 
 struct Reader {
@@ -196,6 +204,8 @@ struct Writer {
 }  // namespace
 
 void ModelConfig::validate() const {
+  if (!(face.eye_y > 0 && face.eye_y < face.mouth_y && face.mouth_y < 1 && face.eye_distance > 0 && face.eye_distance < 1))
+    throw Error::input("", "config face: needs 0 < eye_y < mouth_y < 1 and 0 < eye_distance < 1");
   vae.validate();
   unet.validate();
   scheduler.validate();

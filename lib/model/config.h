@@ -42,6 +42,15 @@ struct GenerationDefaults {
   std::string decode = "direct";
 };
 
+// Where the faces the model was trained on sit in its square crop (crop units, 0..1, y down;
+// centred horizontally): the portrait stage aligns a photo's face to this. The defaults are the
+// mean face of thg-synth.
+struct FaceTemplateConfig {
+  double eye_y = 0.413;        // both eye centres
+  double eye_distance = 0.27;  // between the eye centres
+  double mouth_y = 0.67;       // the centre of the 20 lip landmarks
+};
+
 struct ModelConfig {
   std::string name = "thg";
   int64_t image_size = 128;
@@ -51,6 +60,7 @@ struct ModelConfig {
   ReferenceEncoderConfig reference;
   sched::ScheduleConfig scheduler;
   GenerationDefaults generation;
+  FaceTemplateConfig face;
   // The UNet predicts the clean latent as a change from the reference latent (its output plus the
   // concatenated reference latent is the "sample" prediction). An untrained UNet then already
   // reproduces the portrait, and training spends its steps on what moves: mouth, blinks, pose.

@@ -31,7 +31,8 @@ fs::path record_path(const fs::path& output_dir, const std::string& output) {
 nlohmann::ordered_json to_json(const JobResult& r) {
   return {{"index", r.index}, {"where", r.where},     {"output", r.output}, {"status", r.status},
           {"error", r.error}, {"seconds", r.seconds}, {"frames", r.frames}, {"seed", r.seed},
-          {"model", r.model}, {"job_hash", r.job_hash}};
+          {"model", r.model}, {"job_hash", r.job_hash}, {"face", r.face}, {"face_box", r.face_box},
+          {"width", r.width}, {"height", r.height}};
 }
 
 std::optional<nlohmann::json> read_record(const fs::path& path) {
@@ -62,6 +63,11 @@ GenerateOptions effective_options(const JobSpec& job, const BatchOptions& b) {
   if (j.guidance_reference) o.guidance_reference = j.guidance_reference;
   if (j.guidance_audio) o.guidance_audio = j.guidance_audio;
   if (j.guidance_rescale) o.guidance_rescale = j.guidance_rescale;
+  if (j.crop) o.placement.crop = *j.crop;
+  if (j.face) o.placement.face = *j.face;
+  if (j.crop_scale) o.placement.crop_scale = *j.crop_scale;
+  if (j.max_size) o.placement.max_size = *j.max_size;
+  if (j.framing) o.placement.framing = *j.framing;
   return o;
 }
 
@@ -71,7 +77,9 @@ std::string job_hash(const GenerateOptions& o, const std::string& model) {
   opts.precision(17);
   opts << o.sampler << ';' << o.schedule << ';' << o.steps << ';' << o.size << ';' << o.chunk_frames << ';' << o.chunk_overlap << ';' << o.max_frames << ';' << o.seed
        << ';' << o.fps << ';' << o.crf << ';' << o.eta << ';' << o.guidance_reference.value_or(-1) << ';'
-       << o.guidance_audio.value_or(-1) << ';' << o.guidance_rescale.value_or(-1) << ';' << o.decode;
+       << o.guidance_audio.value_or(-1) << ';' << o.guidance_rescale.value_or(-1) << ';' << o.decode << ';'
+       << o.placement.crop << ';' << o.placement.face << ';' << o.placement.crop_scale << ';' << o.placement.max_size << ';'
+       << o.placement.framing;
   return Fingerprint().add_file(o.portrait).add_file(o.audio).add(opts.str()).add(model).hex();
 }
 
@@ -169,7 +177,12 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
                           {"chunk_frames", d.chunk_frames},
                           {"guidance_reference", d.guidance_reference.value_or(model.config().generation.guidance_reference)},
                           {"guidance_audio", d.guidance_audio.value_or(model.config().generation.guidance_audio)},
-                          {"guidance_rescale", d.guidance_rescale.value_or(model.config().generation.guidance_rescale)}};
+                          {"guidance_rescale", d.guidance_rescale.value_or(model.config().generation.guidance_rescale)},
+                          {"crop", d.placement.crop},
+                          {"face", d.placement.face},
+                          {"crop_scale", d.placement.crop_scale},
+                          {"max_size", d.placement.max_size},
+                          {"framing", d.placement.framing}};
   write_file_atomically(b.output_dir / ".thg-batch" / ("settings." + b.shard.name() + ".json"), settings.dump(2) + "\n");
 
   BatchReport report;
@@ -208,6 +221,10 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
         r.status = "skipped";
         r.frames = old->value("frames", int64_t{0});
         r.seconds = old->value("seconds", 0.0);
+        r.face = old->value("face", -1);
+        r.face_box = old->value("face_box", "");
+        r.width = old->value("width", 0);
+        r.height = old->value("height", 0);
       } else {
         fs::create_directories(options.output.parent_path(), ec);
         remove_stale_temporaries(options.output);
@@ -220,6 +237,15 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
         crash_point("batch.video_published");  // the video is in place, its record is not
         r.status = "done";
         r.frames = g.frames;
+        r.face = g.face.index;
+        if (g.face.index >= 0) {
+          std::ostringstream box;
+          box << std::lround(g.face.box.x) << ' ' << std::lround(g.face.box.y) << ' ' << std::lround(g.face.box.width)
+              << ' ' << std::lround(g.face.box.height);
+          r.face_box = box.str();
+        }
+        r.width = g.width;
+        r.height = g.height;
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         auto json = to_json(r);
         json["bytes"] = fs::file_size(options.output);
@@ -266,6 +292,10 @@ BatchReport collect_report(const Manifest& manifest, const BatchOptions& b) {
       r.seed = rec->value("seed", uint64_t{0});
       r.model = rec->value("model", "");
       r.job_hash = rec->value("job_hash", "");
+      r.face = rec->value("face", -1);
+      r.face_box = rec->value("face_box", "");
+      r.width = rec->value("width", 0);
+      r.height = rec->value("height", 0);
     }
     report.jobs.push_back(r);
   }
@@ -285,11 +315,11 @@ void write_report(const BatchReport& report, const fs::path& output_dir, const s
   remove_stale_temporaries(output_dir / ("report" + suffix + ".csv"));
   write_file_atomically(output_dir / ("report" + suffix + ".json"), j.dump(2) + "\n");
   std::ostringstream csv;
-  csv << "index,where,output,status,error,seconds,frames,seed,model,job_hash\n";
+  csv << "index,where,output,status,error,seconds,frames,seed,model,job_hash,face,face_box,width,height\n";
   for (const auto& r : report.jobs)
     csv << r.index << ',' << csv_field(r.where) << ',' << csv_field(r.output) << ',' << r.status << ','
         << csv_field(r.error) << ',' << r.seconds << ',' << r.frames << ',' << r.seed << ',' << r.model << ','
-        << r.job_hash << '\n';
+        << r.job_hash << ',' << r.face << ',' << r.face_box << ',' << r.width << ',' << r.height << '\n';
   write_file_atomically(output_dir / ("report" + suffix + ".csv"), csv.str());
 }
 

@@ -45,6 +45,9 @@ struct JobResult {
   uint64_t seed = 0;
   std::string model;      // model fingerprint
   std::string job_hash;
+  int face = -1;           // the face animated (-1: crop false, or not run)
+  std::string face_box;    // "x y width height" in photo pixels
+  int width = 0, height = 0;  // the video's picture
 };
 
 struct BatchReport {

@@ -42,6 +42,7 @@ std::pair<GenerateResult, at::Tensor> run(const model::TalkingHeadModel& model, 
                                           const fs::path& output, int64_t size) {
   g.portrait = clip.row.portrait;
   g.audio = clip.row.audio;
+  g.placement.crop = false;  // thg-synth portraits are the model's face crops already
   g.output = output;
   g.progress = false;
   GenerateResult r = generate(model, g);

@@ -96,6 +96,7 @@ EvaluationReport evaluate(const model::TalkingHeadModel& model, const EvaluateOp
     GenerateOptions g = o.generation;
     g.portrait = clip.portrait;
     g.audio = clip.audio;
+    g.placement.crop = false;  // thg-synth portraits are the model's face crops already
     g.output = o.out / "videos" / (clip.id + ".mp4");
     g.size = size;
     g.progress = false;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "audio/mel.h"
 #include "core/atomic_file.h"
@@ -81,6 +82,7 @@ void check_inputs_exist(const GenerateOptions& o) {
 
 void check_generate_paths(const GenerateOptions& o) {
   require_inputs(o);
+  if (o.placement.crop) portrait::validate(o.placement);
   io::check_sink_output(o.output);
   if (same_file(o.output, o.portrait) || same_file(o.output, o.audio))
     throw Error::input(o.output.string(), "output path is the same file as an input");
@@ -161,16 +163,40 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   check_inputs_exist(o);
   Plan plan = make_plan(model, o);
 
-  // 1. Inputs.
-  const auto t0 = Clock::now();
-  io::ImageLoadOptions image_options;
-  image_options.size = static_cast<int>(plan.result.size);
+  // 1. Inputs: the speech, and the portrait as the model's crop (of the chosen face, or of the
+  // whole image with --no-crop).
+  auto t0 = Clock::now();
   GenerateInputs inputs;
-  inputs.portrait = io::load_image(o.portrait, image_options);
+  std::optional<portrait::PreparedPortrait> prepared;
+  if (o.placement.crop) {
+    const model::FaceTemplateConfig& f = model.config().face;
+    prepared = portrait::prepare_portrait(o.portrait, static_cast<int>(plan.result.size),
+                                          portrait::FaceTemplate{f.eye_y, f.eye_distance, f.mouth_y}, o.placement);
+    inputs.portrait = prepared->crop;
+    GenerateResult::Face& face = plan.result.face;
+    face.index = prepared->chosen;
+    face.found = static_cast<int>(prepared->faces.size());
+    face.box = prepared->face().box;
+    face.score = prepared->face().score;
+    face.photo_width = prepared->photo_width;
+    face.photo_height = prepared->photo_height;
+    plan.result.stage_seconds["face"] += std::chrono::duration<double>(Clock::now() - t0).count();
+    t0 = Clock::now();
+  } else {
+    io::ImageLoadOptions image_options;
+    image_options.size = static_cast<int>(plan.result.size);
+    inputs.portrait = io::load_image(o.portrait, image_options);
+  }
   inputs.speech = io::decode_audio(o.audio, io::AudioLimits{o.max_audio_seconds});
   plan.result.stage_seconds["decode"] += std::chrono::duration<double>(Clock::now() - t0).count();
   throw_if_interrupted();
-  return run(model, std::move(plan), std::move(inputs), o, sink, o.audio.string(), start);
+  if (!prepared) return run(model, std::move(plan), std::move(inputs), o, sink, o.audio.string(), start);
+  // Each crop goes back into the photo before the sink sees it.
+  const std::unique_ptr<portrait::PasteBackSink> paste = prepared->paste_back_into(sink);
+  plan.result.width = prepared->canvas.width;
+  plan.result.height = prepared->canvas.height;
+  prepared.reset();  // the full-resolution photo's copies are not needed any more
+  return run(model, std::move(plan), std::move(inputs), o, *paste, o.audio.string(), start);
 }
 
 GenerateResult generate(const model::TalkingHeadModel& model, GenerateInputs inputs, const GenerateOptions& o,
@@ -197,6 +223,7 @@ GenerateResult run(const model::TalkingHeadModel& model, Plan plan, GenerateInpu
                    io::FrameSink& sink, const std::string& label, Clock::time_point start) {
   const model::ModelConfig& cfg = model.config();
   GenerateResult result = std::move(plan.result);
+  if (result.width == 0) result.width = result.height = static_cast<int>(result.size);
   StageTimer timer(result.stage_seconds);
   const int64_t chunk = plan.chunk, overlap = plan.overlap;
   const std::string& decode = plan.decode;

@@ -14,6 +14,7 @@
 #include "io/audio.h"
 #include "io/frame_sink.h"
 #include "model/talking_head.h"
+#include "portrait/prepare.h"
 
 namespace thg::pipeline {
 
@@ -31,12 +32,15 @@ struct GenerateOptions {
   std::string decode;       // "direct" or "reference_delta" (model/config.h); empty: the model's
   uint64_t seed = 0;
   int fps = 0;              // 0: the model's default (25)
-  int64_t size = 0;         // 0: the model's image size
+  int64_t size = 0;         // the model's working size (face crop side); 0: the model's image size
   int crf = 18;
   int64_t chunk_frames = 0; // 0: the model's default
   int64_t chunk_overlap = -1;  // < 0: the model's default; frames shared (and cross-faded) by consecutive chunks
   double max_audio_seconds = 3600.0;
   int64_t max_frames = 0;   // > 0: only the first max_frames frames (and their audio): previews, benchmarks
+  // Real photos: find the face, align it into the model's crop, paste each frame back into the
+  // photo at its own resolution (portrait/prepare.h). crop = false: the whole image is the input.
+  portrait::PortraitOptions placement;
   bool progress = true;     // draw a progress bar (only when stderr is a terminal)
   // Called after each chunk with (frames done, frames in the clip): for embedders and batch.
   std::function<void(int64_t, int64_t)> on_frames;
@@ -49,7 +53,17 @@ struct GenerateResult {
   std::filesystem::path output;
   int64_t frames = 0;
   int fps = 0;
-  int64_t size = 0;
+  int64_t size = 0;              // the model's crop side
+  int width = 0, height = 0;      // the video's picture
+  // The face animated (placement.crop): its index among the faces found (most confident first),
+  // how many were found, its box in the photo and the detector's score.
+  struct Face {
+    int index = -1;
+    int found = 0;
+    portrait::Box box;
+    double score = 0;
+    int photo_width = 0, photo_height = 0;
+  } face;
   double audio_seconds = 0;
   std::string sampler;
   int64_t steps = 0;

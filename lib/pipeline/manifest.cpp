@@ -258,6 +258,18 @@ JobSpec parse_job(size_t index, RawRow raw, const fs::path& base) {
   number("guidance_ref", o.guidance_reference, 0.0, 30.0);
   number("guidance_audio", o.guidance_audio, 0.0, 30.0);
   number("guidance_rescale", o.guidance_rescale, 0.0, 1.0);
+  number("face", o.face, 0, 1000);
+  number("max_size", o.max_size, 64, 8192);
+  number("crop_scale", o.crop_scale, 0.5, 4.0);
+  if (auto s = take("crop")) {
+    if (*s == "true" || *s == "1" || *s == "yes") o.crop = true;
+    else if (*s == "false" || *s == "0" || *s == "no") o.crop = false;
+    else job.problems.push_back("crop must be true or false (got '" + *s + "')");
+  }
+  if (auto s = take("framing")) {
+    if (*s != "photo" && *s != "square" && *s != "portrait") job.problems.push_back("framing must be photo, square or portrait");
+    o.framing = *s;
+  }
   if (auto s = take("sampler")) {
     const auto& list = sched::samplers();
     if (std::none_of(list.begin(), list.end(), [&](const sched::SamplerInfo& i) { return *s == i.name; }))
@@ -292,6 +304,11 @@ std::string JobOptions::canonical() const {
   put("guidance_ref", guidance_reference);
   put("guidance_audio", guidance_audio);
   put("guidance_rescale", guidance_rescale);
+  put("crop", crop);
+  put("face", face);
+  put("crop_scale", crop_scale);
+  put("max_size", max_size);
+  put("framing", framing);
   return s.str();
 }
 

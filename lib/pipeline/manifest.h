@@ -18,6 +18,11 @@ struct JobOptions {
   std::optional<uint64_t> seed;
   std::optional<int> fps, crf;
   std::optional<double> eta, guidance_reference, guidance_audio, guidance_rescale;
+  // The portrait stage (portrait/prepare.h): crop false is --no-crop.
+  std::optional<bool> crop;
+  std::optional<int> face, max_size;
+  std::optional<double> crop_scale;
+  std::optional<std::string> framing;
   // A canonical text of the set options (for job hashes and reports).
   std::string canonical() const;
 };

@@ -46,6 +46,7 @@ TEST(Generate, MaxFramesCutsVideoAndAudio) {
   test::ScratchDir dir;
   auto m = tiny_model();
   pipeline::GenerateOptions g;
+  g.placement.crop = false;  // test media are not photos of faces
   g.portrait = test::data("media/rgb8.png");
   g.audio = test::data("media/speech_2s.m4a");
   g.output = dir / "cut.mp4";
@@ -75,6 +76,7 @@ TEST(Generate, ReferenceDeltaDecodeKeepsThePortraitsPixelsWhereNothingChanged) {
   auto m = model::TalkingHeadModel::random(c, 4);
   const auto clip = synth::read_dataset_manifest(test::tiny_synth_dataset() / "test.jsonl").at(0);
   pipeline::GenerateOptions g;
+  g.placement.crop = false;  // test media are not photos of faces
   g.portrait = clip.portrait;
   g.audio = clip.audio;
   g.steps = 3;

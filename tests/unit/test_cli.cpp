@@ -21,7 +21,7 @@ class Cli : public ::testing::Test {
 
   std::vector<std::string> generate_args(const std::string& portrait, const std::string& audio,
                                          const std::string& output) {
-    return {"generate", "--portrait", portrait, "--audio", audio, "--output", output, "--weights", weights(),
+    return {"generate", "--no-crop", "--portrait", portrait, "--audio", audio, "--output", output, "--weights", weights(),
             "--device", "cpu"};
   }
 

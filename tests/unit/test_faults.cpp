@@ -35,7 +35,7 @@ TEST_F(Faults, DiskFullDuringGenerate) {
   test::ScratchDir dir;
   const std::string out = (dir / "full.mp4").string();
   // 16 KB: the header fits, the video does not.
-  auto r = test::run_thg({"generate", "-p", test::data("media/rgb8.png"), "-a", test::data("media/speech_2s.m4a"), "-o",
+  auto r = test::run_thg({"generate", "--no-crop", "-p", test::data("media/rgb8.png"), "-a", test::data("media/speech_2s.m4a"), "-o",
                           out, "--weights", weights(), "--steps", "1", "--crf", "0"},
                          {.file_size_limit = 16 * 1024});
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -47,7 +47,7 @@ TEST_F(Faults, DiskFullDuringGenerate) {
 
 TEST_F(Faults, SigtermDuringGenerateLeavesNothing) {
   test::ScratchDir dir;
-  auto r = test::run_thg({"generate", "-p", test::data("media/rgb8.png"), "-a",
+  auto r = test::run_thg({"generate", "--no-crop", "-p", test::data("media/rgb8.png"), "-a",
                           (test::source_root() / "examples/speech.wav").string(), "-o", (dir / "t.mp4").string(),
                           "--weights", weights(), "--steps", "400"},
                          {.interrupt_when = [&] { return !dir.entries().empty(); }, .signal = SIGTERM});
@@ -64,7 +64,7 @@ TEST_F(Faults, SigintDuringBatchStopsCleanlyAndResumes) {
     jsonl += R"({"portrait": "face.png", "audio": "short.m4a", "steps": 8, "output": "v)" + std::to_string(i) + ".mp4\"}\n";
   test::write_file(dir / "jobs.jsonl", jsonl);
   const std::vector<std::string> args{"batch", (dir / "jobs.jsonl").string(), "-d", (dir / "out").string(),
-                                      "--weights", weights()};
+                                      "--weights", weights(), "--no-crop"};
   // SIGINT as soon as the first output is published: the next job is then under way.
   const int pid = test::start_thg(args);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -98,7 +98,7 @@ constexpr long kMemoryLimit = 1L << 30;
 TEST_F(Faults, OutOfMemoryDuringGenerateSaysWhatToLower) {
   if (test::kAddressSanitizer) GTEST_SKIP() << "no memory limit can be set under AddressSanitizer";
   test::ScratchDir dir;
-  auto r = test::run_thg({"generate", "-p", test::data("media/rgb8.png"), "-a", test::data("media/speech_2s.m4a"), "-o",
+  auto r = test::run_thg({"generate", "--no-crop", "-p", test::data("media/rgb8.png"), "-a", test::data("media/speech_2s.m4a"), "-o",
                           (dir / "big.mp4").string(), "--weights", weights(), "--size", "2048"},
                          {.memory_limit = kMemoryLimit});
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -117,7 +117,7 @@ TEST_F(Faults, OutOfMemoryInOneBatchJobDoesNotStopTheOthers) {
   test::write_file(dir / "jobs.jsonl",
                    "{\"portrait\": \"face.png\", \"audio\": \"short.m4a\", \"size\": 2048, \"output\": \"huge.mp4\"}\n"
                    "{\"portrait\": \"face.png\", \"audio\": \"short.m4a\", \"output\": \"small.mp4\"}\n");
-  auto r = test::run_thg({"batch", (dir / "jobs.jsonl").string(), "-d", (dir / "out").string(), "--weights", weights()},
+  auto r = test::run_thg({"batch", (dir / "jobs.jsonl").string(), "-d", (dir / "out").string(), "--weights", weights(), "--no-crop"},
                          {.memory_limit = kMemoryLimit});
   EXPECT_EQ(r.exit_code, 3) << r.err;  // documented: some jobs failed
   auto report = nlohmann::json::parse(std::ifstream(dir / "out" / "report.json"));

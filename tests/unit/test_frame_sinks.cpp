@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 
 pipeline::GenerateOptions short_clip(const fs::path& output) {
   pipeline::GenerateOptions o;
+  o.placement.crop = false;  // test media are not photos of faces
   o.portrait = test::data("media/rgb8.png");
   o.audio = test::data("media/audio.m4a");  // 0.5 s: 13 frames at 25 fps
   o.output = output;
@@ -153,13 +154,13 @@ TEST(FrameSinks, OutputNamesAreCheckedBeforeAnyWork) {
 
 TEST(FrameSinks, TheCliWritesAPngSequence) {
   test::ScratchDir dir;
-  auto r = test::run_thg({"--quiet", "generate", "-p", test::data("media/rgb8.png").string(), "-a",
+  auto r = test::run_thg({"--quiet", "generate", "--no-crop", "-p", test::data("media/rgb8.png").string(), "-a",
                           test::data("media/audio.m4a").string(), "-o", (dir / "%05d.png").string(), "--weights",
                           test::tiny_model_file().string(), "--steps", "1", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(dir.entries().size(), 13u);
   EXPECT_TRUE(fs::exists(dir / "00012.png"));
-  r = test::run_thg({"generate", "-p", test::data("media/rgb8.png").string(), "-a", test::data("media/audio.m4a").string(),
+  r = test::run_thg({"generate", "--no-crop", "-p", test::data("media/rgb8.png").string(), "-a", test::data("media/audio.m4a").string(),
                      "-o", (dir / "%s.png").string(), "--weights", test::tiny_model_file().string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("one integer field"), std::string::npos) << r.err;

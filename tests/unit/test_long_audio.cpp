@@ -28,26 +28,6 @@ void write_speechlike_wav(const fs::path& path, double seconds) {
   });
 }
 
-// Peak resident memory (MiB) of one `thg generate` run up to its finished video, as its --json
-// summary reports it (the kernel's high-water mark of the process; LibTorch's teardown at exit
-// briefly maps ~100 MB more, which would hide tens of MiB of real growth under a constant spike).
-double peak_rss_mib(std::vector<std::string> args) {
-  // glibc's malloc otherwise keeps freed memory in per-thread arenas and raises its mmap threshold
-  // as large blocks are freed, so a run's peak RSS varies by tens of MiB from run to run. One arena
-  // and fixed thresholds (large blocks mapped, and returned on free) make the peak follow what is
-  // actually live, so that buffering every frame (tens of MiB here) cannot hide in the noise.
-  ::setenv("MALLOC_ARENA_MAX", "1", 1);
-  ::setenv("MALLOC_MMAP_THRESHOLD_", "131072", 1);
-  ::setenv("MALLOC_TRIM_THRESHOLD_", "131072", 1);
-  args.push_back("--json");
-  const test::ProcessResult r = test::run_thg(args);
-  ::unsetenv("MALLOC_ARENA_MAX");
-  ::unsetenv("MALLOC_MMAP_THRESHOLD_");
-  ::unsetenv("MALLOC_TRIM_THRESHOLD_");
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  if (r.exit_code != 0) return 0;
-  return nlohmann::json::parse(r.out)["peak_rss_bytes"].get<double>() / (1024.0 * 1024.0);
-}
 
 // Peak memory against the audio's length, at the default model's 128 px and 25 fps, over three
 // lengths. The first run's peak includes one-off growth (thread pools, allocator arenas, the
@@ -85,7 +65,7 @@ generation: {steps: 1, chunk_frames: 8}
   for (double length : seconds) {
     const std::string name = std::to_string(static_cast<int>(length)) + "s";
     write_speechlike_wav(dir / (name + ".wav"), length);
-    peak_mib.push_back(peak_rss_mib({"--quiet", "generate", "-p", test::data("media/rgb8.png").string(), "-a",
+    peak_mib.push_back(test::peak_rss_mib({"--quiet", "generate", "--no-crop", "-p", test::data("media/rgb8.png").string(), "-a",
                                    (dir / (name + ".wav")).string(), "-o", (dir / (name + ".mp4")).string(), "--config",
                                    (dir / "micro.yaml").string(), "--size", "128", "--fps", "25", "--device", "cpu"}));
   }
@@ -111,6 +91,7 @@ TEST(LongAudio, NoSeamsAtChunkBoundariesWithTheBundledModel) {
   auto model = model::TalkingHeadModel::load(weights);
   test::ScratchDir dir;
   pipeline::GenerateOptions o;
+  o.placement.crop = false;  // test media are not photos of faces
   o.portrait = test::source_root() / "examples/portrait.png";
   o.audio = test::source_root() / "examples/speech.wav";
   o.output = dir / "out.mp4";

@@ -11,6 +11,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -205,6 +206,27 @@ ProcessResult run_program(const std::string& binary, const std::vector<std::stri
   r.out = read_file(out_path);
   r.err = read_file(err_path);
   return r;
+}
+
+// Peak resident memory (MiB) of one `thg generate` run up to its finished video, as its --json
+// summary reports it (the kernel's high-water mark of the process; LibTorch's teardown at exit
+// briefly maps ~100 MB more, which would hide tens of MiB of real growth under a constant spike).
+double peak_rss_mib(std::vector<std::string> args) {
+  // glibc's malloc otherwise keeps freed memory in per-thread arenas and raises its mmap threshold
+  // as large blocks are freed, so a run's peak RSS varies by tens of MiB from run to run. One arena
+  // and fixed thresholds (large blocks mapped, and returned on free) make the peak follow what is
+  // actually live, so that buffering every frame (tens of MiB here) cannot hide in the noise.
+  ::setenv("MALLOC_ARENA_MAX", "1", 1);
+  ::setenv("MALLOC_MMAP_THRESHOLD_", "131072", 1);
+  ::setenv("MALLOC_TRIM_THRESHOLD_", "131072", 1);
+  args.push_back("--json");
+  const ProcessResult r = run_thg(args);
+  ::unsetenv("MALLOC_ARENA_MAX");
+  ::unsetenv("MALLOC_MMAP_THRESHOLD_");
+  ::unsetenv("MALLOC_TRIM_THRESHOLD_");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (r.exit_code != 0) return 0;
+  return nlohmann::json::parse(r.out)["peak_rss_bytes"].get<double>() / (1024.0 * 1024.0);
 }
 
 }  // namespace thg::test

@@ -99,6 +99,10 @@ const std::filesystem::path& tiny_model_file();
 std::filesystem::path conditioned_tiny_model(const std::filesystem::path& dir, const std::string& extra_config = "");
 
 void write_file(const std::filesystem::path& path, const std::string& bytes);
+// Peak resident memory (MiB) of one `thg generate` run (args without --json) up to its finished
+// video, as its --json summary reports it, under malloc settings that make the peak follow what is
+// live (see test_util.cpp). Adds a test failure and returns 0 when the run fails.
+double peak_rss_mib(std::vector<std::string> args);
 // The frames of one generation exactly as they go to the sink (uint8 [N, S, S, 3]), through a
 // memory sink (options.output is not used).
 at::Tensor generated_frames(const model::TalkingHeadModel& model, const pipeline::GenerateOptions& options);
