@@ -230,8 +230,9 @@ Handler add_bench_command(CLI::App& app, const GlobalOptions& global) {
                "  thg bench unet --frames 1,4,8,16 --backends sdpa,math --out bench-unet");
   auto* samplers = app.add_subcommand("samplers", "Speed and quality of samplers x step counts on held-out clips");
   auto s = std::make_shared<BenchSamplersCli>();
-  samplers->add_option("--dataset", s->bench.dataset, "Held-out clips with ground truth (thg-synth test.jsonl)")
-      ->default_val("data/synth/test.jsonl");
+  samplers->add_option("--dataset", s->bench.dataset,
+                       "Held-out clips with ground truth (a thg-synth test.jsonl; default: the 4 clips that ship in "
+                       "benchmarks/data/heldout-synth)");
   samplers->add_option("--out", s->bench.out, "Folder for results.{csv,json,md}, plots and videos")->required();
   samplers->add_option("--samplers", s->samplers, "Comma-separated samplers")->default_val("ddim,dpmpp-2m,euler,unipc");
   samplers->add_option("--steps", s->steps, "Comma-separated step counts")->default_val("2,4,8,16,32,50");

@@ -28,7 +28,7 @@ void add_generation_options(CLI::App& app, pipeline::GenerateOptions& g, bool sa
       ->check(CLI::IsMember({"direct", "reference_delta"}));
   app.add_option("--seed", g.seed, "Random seed: the same seed gives the same video")->default_val(0);
   app.add_option("--fps", g.fps, "Frames per second (default 25)")->check(CLI::Range(1, 120));
-  app.add_option("--size", g.size, "Output width and height in pixels (default: the model's)");
+  app.add_option("--size", g.size, "The model's working size in pixels: the face crop's side, or the whole image's with --no-crop (default: the model's)");
   app.add_option("--crf", g.crf, "H.264 quality, 0 (lossless) to 51 (worst)")->default_val(18)->check(CLI::Range(0, 51));
   app.add_option("--chunk-overlap", g.chunk_overlap, "Frames shared by consecutive chunks, cross-faded (default: the model's)");
   app.add_option("--chunk-frames", g.chunk_frames, "Frames denoised together (memory vs speed)")

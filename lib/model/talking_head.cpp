@@ -151,7 +151,8 @@ DefaultModelPaths default_model_paths() {
 #endif
   for (const auto& root : roots)
     if (std::filesystem::exists(root / "configs" / "default.yaml", ec))
-      return {root / "configs" / "default.yaml", root / "weights" / "default.safetensors"};
+      return {root / "configs" / "default.yaml", root / "weights" / "default.safetensors",
+              root / "benchmarks" / "data" / "heldout-synth" / "test.jsonl"};
   throw Error::failure("configs/default.yaml", "the bundled default model config was not found (set THG_HOME)");
 }
 

@@ -66,6 +66,7 @@ class TalkingHeadModel {
 struct DefaultModelPaths {
   std::filesystem::path config;   // configs/default.yaml
   std::filesystem::path weights;  // weights/default.safetensors (may not exist yet)
+  std::filesystem::path heldout;  // benchmarks/data/heldout-synth/test.jsonl: thg bench samplers' default clips
 };
 DefaultModelPaths default_model_paths();
 

@@ -156,6 +156,17 @@ TEST(BenchSamplers, GridReportsEveryCellWithConsistentFigures) {
   EXPECT_EQ(lines, 5);
 }
 
+// On a fresh clone, with no dataset named: the held-out clips that ship in benchmarks/data.
+TEST(BenchSamplers, RunsOutOfTheBoxOnTheShippedHeldOutClips) {
+  test::ScratchDir dir;
+  const auto r = test::run_thg({"--quiet", "bench", "samplers", "--out", (dir / "bench").string(), "--samplers", "ddim",
+                                "--steps", "1", "--clips", "1", "--frames", "5", "--repeats", "1", "--reference-steps", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string md = test::read_file(dir / "bench" / "results.md");
+  EXPECT_NE(md.find("heldout-synth"), std::string::npos) << md;
+  EXPECT_NE(md.find("| ddim |"), std::string::npos) << md;
+}
+
 TEST(BenchUnet, GridOverBackendsAndChunkSizesWritesEveryCell) {
   test::ScratchDir dir;
   auto m = tiny_model();
