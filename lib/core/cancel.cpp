@@ -33,6 +33,11 @@ void throw_if_interrupted() {
   if (interrupt_requested()) throw Error(ErrorKind::Cancelled, "", "interrupted");
 }
 
+void throw_if_cancelled(const CancelToken* token) {
+  throw_if_interrupted();
+  if (token && token->cancelled()) throw Error(ErrorKind::Cancelled, "", "cancelled");
+}
+
 void request_interrupt() { g_interrupts.store(1); }
 void clear_interrupt() { g_interrupts.store(0); }
 

@@ -35,7 +35,22 @@ const char* attention_backend_name(AttentionBackend backend) {
 }
 
 void set_attention_backend(AttentionBackend backend) { g_backend.store(backend); }
-AttentionBackend attention_backend() { return g_backend.load(); }
+namespace {
+thread_local std::optional<AttentionBackend> t_backend;  // the current request's, on this thread
+}  // namespace
+
+AttentionBackend attention_backend() { return t_backend ? *t_backend : g_backend.load(); }
+
+ScopedAttentionBackend::ScopedAttentionBackend(std::optional<AttentionBackend> backend) {
+  if (!backend) return;
+  active_ = true;
+  previous_ = t_backend;
+  t_backend = backend;
+}
+
+ScopedAttentionBackend::~ScopedAttentionBackend() {
+  if (active_) t_backend = previous_;
+}
 
 namespace {
 // "fp16 [2, 8, 4096, 40] on cuda:0": what a refusal of the fused kernel was given.

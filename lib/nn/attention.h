@@ -2,6 +2,7 @@
 // Attention: the diffusers `Attention` module (to_q, to_k, to_v, to_out.0, optional group_norm)
 // and the single scaled-dot-product entry point that every attention in THG goes through, with
 // selectable backends.
+#include <optional>
 #include <string>
 
 #include "nn/layers.h"
@@ -20,7 +21,23 @@ enum class AttentionBackend {
 AttentionBackend parse_attention_backend(const std::string& name);  // throws Error::input listing valid names
 const char* attention_backend_name(AttentionBackend backend);
 void set_attention_backend(AttentionBackend backend);  // process-wide default
+// The calling thread's backend: its ScopedAttentionBackend's if one is active, else the default.
 AttentionBackend attention_backend();
+
+// One request's backend on this thread for the guard's lifetime (nested guards restore in turn):
+// two generations on two threads each run with their own, and neither changes the default.
+// An empty optional leaves the thread's current backend.
+class ScopedAttentionBackend {
+ public:
+  explicit ScopedAttentionBackend(std::optional<AttentionBackend> backend);
+  ~ScopedAttentionBackend();
+  ScopedAttentionBackend(const ScopedAttentionBackend&) = delete;
+  ScopedAttentionBackend& operator=(const ScopedAttentionBackend&) = delete;
+
+ private:
+  bool active_ = false;
+  std::optional<AttentionBackend> previous_;
+};
 
 // q [B, H, Lq, D], k and v [B, H, Lk, D] -> [B, H, Lq, D].
 at::Tensor scaled_dot_product(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,

@@ -91,24 +91,17 @@ UnetBenchReport bench_unet_grid(const model::TalkingHeadModel& model, const Unet
   report.about["repeats"] = std::to_string(o.options.repeats);
   report.about["seed"] = std::to_string(o.options.seed);
   report.about["timing"] = "median of the timed forwards after the warm-up; device synchronised around each";
-  const nn::AttentionBackend saved = nn::attention_backend();
   const int64_t total = static_cast<int64_t>(frames.size() * backends.size());
-  try {
-    for (nn::AttentionBackend backend : backends) {
-      nn::set_attention_backend(backend);
-      for (int64_t f : frames) {
-        const std::string cell = std::string(nn::attention_backend_name(backend)) + " x" + std::to_string(f) + " frames";
-        if (o.on_cell) o.on_cell(static_cast<int64_t>(report.rows.size()), total, cell);
-        UnetBenchOptions cell_options = o.options;
-        cell_options.frames = f;
-        report.rows.push_back({nn::attention_backend_name(backend), bench_unet(model, cell_options)});
-      }
+  for (nn::AttentionBackend backend : backends) {
+    const nn::ScopedAttentionBackend scoped(backend);  // this thread only; the default is untouched
+    for (int64_t f : frames) {
+      const std::string cell = std::string(nn::attention_backend_name(backend)) + " x" + std::to_string(f) + " frames";
+      if (o.on_cell) o.on_cell(static_cast<int64_t>(report.rows.size()), total, cell);
+      UnetBenchOptions cell_options = o.options;
+      cell_options.frames = f;
+      report.rows.push_back({nn::attention_backend_name(backend), bench_unet(model, cell_options)});
     }
-  } catch (...) {
-    nn::set_attention_backend(saved);
-    throw;
   }
-  nn::set_attention_backend(saved);
   if (o.on_cell) o.on_cell(total, total, "");
   if (!report.rows.empty()) report.about["size"] = std::to_string(report.rows.front().result.size);
   return report;

@@ -54,7 +54,7 @@ struct UnetBenchReport {
   std::map<std::string, std::string> about;  // machine, device, dtype, model, options
 };
 
-// Every backend x chunk size; the process-wide attention backend is restored afterwards.
+// Every backend x chunk size, each backend set for this thread only (nn::ScopedAttentionBackend).
 UnetBenchReport bench_unet_grid(const model::TalkingHeadModel& model, const UnetBenchGridOptions& options);
 
 // results.csv, results.json, results.md and seconds_per_frame_vs_frames.svg in `out`.

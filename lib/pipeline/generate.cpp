@@ -189,7 +189,7 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   }
   inputs.speech = io::decode_audio(o.audio, io::AudioLimits{o.max_audio_seconds});
   plan.result.stage_seconds["decode"] += std::chrono::duration<double>(Clock::now() - t0).count();
-  throw_if_interrupted();
+  throw_if_cancelled(o.cancel.get());
   if (!prepared) return run(model, std::move(plan), std::move(inputs), o, sink, o.audio.string(), start);
   // Each crop goes back into the photo before the sink sees it.
   const std::unique_ptr<portrait::PasteBackSink> paste = prepared->paste_back_into(sink);
@@ -222,6 +222,7 @@ namespace {
 GenerateResult run(const model::TalkingHeadModel& model, Plan plan, GenerateInputs inputs, const GenerateOptions& o,
                    io::FrameSink& sink, const std::string& label, Clock::time_point start) {
   const model::ModelConfig& cfg = model.config();
+  const nn::ScopedAttentionBackend attention(o.attention);  // this request's, on this thread
   GenerateResult result = std::move(plan.result);
   if (result.width == 0) result.width = result.height = static_cast<int>(result.size);
   StageTimer timer(result.stage_seconds);
@@ -262,7 +263,7 @@ GenerateResult run(const model::TalkingHeadModel& model, Plan plan, GenerateInpu
   if (decode == "reference_delta")
     anchor = portrait.unsqueeze(0).to(model.device(), model.dtype()) - model.decode_latents(reference);
   timer.add("reference", t0);
-  throw_if_interrupted();
+  throw_if_cancelled(o.cancel.get());
 
   // 4. Chunks of frames: denoise, decode, encode. Memory is bounded by the chunk, not the audio.
   sink.begin(io::SinkFormat{static_cast<int>(result.size), static_cast<int>(result.size), result.fps, &speech});
@@ -293,7 +294,7 @@ GenerateResult run(const model::TalkingHeadModel& model, Plan plan, GenerateInpu
     // Multistep samplers keep state (previous outputs): every chunk starts a fresh trajectory.
     scheduler->set_timesteps(result.steps);
     for (size_t i = 0; i < scheduler->timesteps().size(); ++i) {
-      throw_if_interrupted();
+      throw_if_cancelled(o.cancel.get());
       at::Tensor x_in = scheduler->scale_model_input(x, i);
       x_in = at::cat(std::vector<at::Tensor>(static_cast<size_t>(branches.count()), x_in), 0);
       at::Tensor t = at::full({x_in.size(0)}, scheduler->timesteps()[i], options);
@@ -328,7 +329,7 @@ GenerateResult run(const model::TalkingHeadModel& model, Plan plan, GenerateInpu
     if (o.on_frames) o.on_frames(written, result.frames);
     first += last ? n : n - keep;
   }
-  throw_if_interrupted();
+  throw_if_cancelled(o.cancel.get());
   t0 = Clock::now();
   sink.finish();
   timer.add("encode", t0);

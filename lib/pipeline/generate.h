@@ -5,12 +5,15 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <ATen/core/Tensor.h>
 
+#include "core/cancel.h"
 #include "core/failure_message.h"
+#include "nn/attention.h"
 #include "io/audio.h"
 #include "io/frame_sink.h"
 #include "model/talking_head.h"
@@ -41,6 +44,11 @@ struct GenerateOptions {
   // Real photos: find the face, align it into the model's crop, paste each frame back into the
   // photo at its own resolution (portrait/prepare.h). crop = false: the whole image is the input.
   portrait::PortraitOptions placement;
+  // Per request, never process-wide: the attention backend (unset: the process default, which the
+  // CLI sets from --attention or the model config) and a cancellation token (null: only SIGINT/
+  // SIGTERM stop it). Device and dtype are the model's: load one model per device (load_model).
+  std::optional<nn::AttentionBackend> attention;
+  std::shared_ptr<const CancelToken> cancel;
   bool progress = true;     // draw a progress bar (only when stderr is a terminal)
   // Called after each chunk with (frames done, frames in the clip): for embedders and batch.
   std::function<void(int64_t, int64_t)> on_frames;
