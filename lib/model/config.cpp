@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "nn/attention.h"
+#include "sched/targets.h"
 
 namespace thg::model {
 
@@ -204,6 +205,9 @@ struct Writer {
 }  // namespace
 
 void ModelConfig::validate() const {
+  // A model whose training target its own sampler cannot invert would train, then sample wrongly.
+  scheduler.validate();
+  sched::check_sampler_inverts(scheduler, generation.sampler);
   if (!(face.eye_y > 0 && face.eye_y < face.mouth_y && face.mouth_y < 1 && face.eye_distance > 0 && face.eye_distance < 1))
     throw Error::input("", "config face: needs 0 < eye_y < mouth_y < 1 and 0 < eye_distance < 1");
   vae.validate();

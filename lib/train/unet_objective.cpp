@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "sched/schedule.h"
+#include "sched/targets.h"
 #include "train/objective.h"
 
 namespace thg::train {
@@ -23,8 +24,7 @@ class UnetObjective : public StageObjective {
  public:
   UnetObjective(model::TalkingHeadModel& m, const StageOptions& s, std::vector<TrainingClip>& clips)
       : model_(m), stage_(s), clips_(clips) {
-    const std::vector<double> ac = sched::alphas_cumprod(m.config().scheduler);
-    alphas_cumprod_ = at::tensor(ac, at::kDouble).to(at::kFloat);
+    train_timesteps_ = m.config().scheduler.num_train_timesteps;
     for (size_t i = 0; i < clips_.size(); ++i)
       if (clips_[i].latents.size(0) >= stage_.frames) usable_.push_back(static_cast<int64_t>(i));
     if (stage_.mouth_probe > 0) {
@@ -81,15 +81,16 @@ class UnetObjective : public StageObjective {
       const double r = at::rand({1}, g).item<double>();
       keep_ref.push_back(r < stage_.drop_all ? 0.f : 1.f);
       keep_audio.push_back(r < stage_.drop_all + stage_.drop_audio ? 0.f : 1.f);
-      steps.push_back(at::randint(alphas_cumprod_.size(0), {1}, g, at::kLong).item<int64_t>());
+      steps.push_back(at::randint(train_timesteps_, {1}, g, at::kLong).item<int64_t>());
     }
     const auto opts = at::TensorOptions().device(model_.device()).dtype(at::kFloat);
     at::Tensor clean = at::cat(x0, 0).to(opts);
     at::Tensor t_group = at::tensor(steps, at::kLong);
     at::Tensor t = t_group.repeat_interleave(frames);
-    at::Tensor ac = alphas_cumprod_.index_select(0, t).view({-1, 1, 1, 1}).to(opts);
     at::Tensor noise = at::randn(clean.sizes(), g, at::kFloat).to(opts);
-    at::Tensor noisy = ac.sqrt() * clean + (1.0 - ac).sqrt() * noise;
+    // Noising, the model's timestep and the target for the config's parameterisation: sched/targets,
+    // the same forward process the samplers invert.
+    const sched::NoisedBatch noised = sched::noise_for_training(model_.config().scheduler, clean, noise, t);
 
     at::Tensor kr = at::tensor(keep_ref, at::kFloat).to(opts);
     at::Tensor ka = at::tensor(keep_audio, at::kFloat).to(opts);
@@ -97,15 +98,11 @@ class UnetObjective : public StageObjective {
     at::Tensor ref_tokens = model_.reference_tokens(at::cat(refs, 0)) * kr.view({-1, 1, 1});       // [G, N, D]
     at::Tensor audio_kept = model_.audio_tokens(at::cat(windows, 0));  // [G*F, W, D]
     at::Tensor audio = audio_kept * ka.repeat_interleave(frames).view({-1, 1, 1});
-    at::Tensor pred = model_.denoise(noisy, t.to(opts), ref_latents.repeat_interleave(frames, 0),
+    at::Tensor pred = model_.denoise(noised.noisy, noised.model_timestep, ref_latents.repeat_interleave(frames, 0),
                                      ref_tokens.repeat_interleave(frames, 0), audio, frames);
 
-    const std::string& type = model_.config().scheduler.prediction_type;
-    at::Tensor target = type == "epsilon"        ? noise
-                        : type == "v_prediction" ? ac.sqrt() * noise - (1.0 - ac).sqrt() * clean
-                                                 : clean;
     at::Tensor w = at::cat(weights, 0).to(opts);
-    at::Tensor loss = (w * (pred - target).pow(2)).mean();
+    at::Tensor loss = (w * (pred - noised.target).pow(2)).mean();
     if (probe_weight_.defined()) {
       // On every frame's tokens, dropped or not: the probe teaches the encoder, not the UNet.
       at::Tensor guess = at::addmm(probe_bias_, audio_kept.mean(1), probe_weight_.t());
@@ -121,7 +118,7 @@ class UnetObjective : public StageObjective {
   model::TalkingHeadModel& model_;
   StageOptions stage_;
   std::vector<TrainingClip>& clips_;
-  at::Tensor alphas_cumprod_;
+  int64_t train_timesteps_ = 0;
   std::vector<int64_t> usable_;
   static constexpr int64_t kMouthParams = 5;  // TrainingClip::mouth_shape's columns
   at::Tensor probe_weight_, probe_bias_;      // [5, D], [5]; undefined when mouth_probe is 0
