@@ -10,6 +10,7 @@
 #include "nn/attention.h"
 #include "pipeline/generate.h"
 #include "pipeline/model_loader.h"
+#include "pipeline/settings.h"
 #include "sched/scheduler.h"
 
 namespace thg::app {
@@ -29,7 +30,14 @@ int run_generate(const GenerateCli& o, const GlobalOptions& global) {
   apply_attention(o.attention, *loaded.model);
   pipeline::GenerateOptions options = o.generate;
   options.progress = !global.quiet && !o.json;
-  if (global.verbose) log::info("model: " + loaded.description);
+  if (global.verbose) {
+    log::info("model: " + loaded.description);
+    // Every setting of the table, as this run takes it (blank: the model's default).
+    for (const pipeline::SettingInfo& row : pipeline::generation_settings()) {
+      const std::string value = row.get(options);
+      log::info("setting " + std::string(row.name) + " = " + (value.empty() ? "(default)" : value));
+    }
+  }
   pipeline::GenerateResult r = pipeline::generate(*loaded.model, options);
   if (o.json) {
     nlohmann::ordered_json j;
@@ -50,6 +58,8 @@ int run_generate(const GenerateCli& o, const GlobalOptions& global) {
     j["steps"] = r.steps;
     j["model_evaluations_per_frame"] = r.model_evaluations;
     j["seed"] = r.seed;
+    j["settings"] = nlohmann::ordered_json::object();  // the settings this run was given (table names)
+    for (const auto& [name, value] : pipeline::settings_text(options)) j["settings"][name] = value;
     j["model"] = loaded.description;
     j["random_weights"] = loaded.random_weights;
     j["seconds"] = r.total_seconds;

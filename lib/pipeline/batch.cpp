@@ -1,5 +1,7 @@
 #include "pipeline/batch.h"
 
+#include "pipeline/settings.h"
+
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -50,36 +52,15 @@ GenerateOptions effective_options(const JobSpec& job, const BatchOptions& b) {
   o.audio = job.audio;
   o.output = b.output_dir / job.output;
   o.progress = false;
-  const JobOptions& j = job.options;
-  if (j.sampler) o.sampler = *j.sampler;
-  if (j.schedule) o.schedule = *j.schedule;
-  if (j.steps) o.steps = *j.steps;
-  if (j.size) o.size = *j.size;
-  if (j.chunk_frames) o.chunk_frames = *j.chunk_frames;
-  if (j.seed) o.seed = *j.seed;
-  if (j.fps) o.fps = *j.fps;
-  if (j.crf) o.crf = *j.crf;
-  if (j.eta) o.eta = *j.eta;
-  if (j.guidance_reference) o.guidance_reference = j.guidance_reference;
-  if (j.guidance_audio) o.guidance_audio = j.guidance_audio;
-  if (j.guidance_rescale) o.guidance_rescale = j.guidance_rescale;
-  if (j.crop) o.placement.crop = *j.crop;
-  if (j.face) o.placement.face = *j.face;
-  if (j.crop_scale) o.placement.crop_scale = *j.crop_scale;
-  if (j.max_size) o.placement.max_size = *j.max_size;
-  if (j.framing) o.placement.framing = *j.framing;
+  job.options.apply_to(o);
   return o;
 }
 
 // Everything that determines the output bytes: input contents, every option, the model.
 std::string job_hash(const GenerateOptions& o, const std::string& model) {
+  // Every setting of the table, by name: a new setting changes no existing job's hash unless set.
   std::ostringstream opts;
-  opts.precision(17);
-  opts << o.sampler << ';' << o.schedule << ';' << o.steps << ';' << o.size << ';' << o.chunk_frames << ';' << o.chunk_overlap << ';' << o.max_frames << ';' << o.seed
-       << ';' << o.fps << ';' << o.crf << ';' << o.eta << ';' << o.guidance_reference.value_or(-1) << ';'
-       << o.guidance_audio.value_or(-1) << ';' << o.guidance_rescale.value_or(-1) << ';' << o.decode << ';'
-       << o.placement.crop << ';' << o.placement.face << ';' << o.placement.crop_scale << ';' << o.placement.max_size << ';'
-       << o.placement.framing;
+  for (const auto& [name, value] : settings_text(o)) opts << name << '=' << value << ';';
   return Fingerprint().add_file(o.portrait).add_file(o.audio).add(opts.str()).add(model).hex();
 }
 
@@ -166,23 +147,9 @@ BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& mani
   settings["model_config"] = model::to_yaml(model.config());
   settings["shard"] = b.shard.name();
   const GenerateOptions& d = b.defaults;
-  settings["defaults"] = {{"sampler", d.sampler},
-                          {"steps", d.steps},
-                          {"schedule", d.schedule},
-                          {"eta", d.eta},
-                          {"seed", d.seed},
-                          {"fps", d.fps},
-                          {"size", d.size},
-                          {"crf", d.crf},
-                          {"chunk_frames", d.chunk_frames},
-                          {"guidance_reference", d.guidance_reference.value_or(model.config().generation.guidance_reference)},
-                          {"guidance_audio", d.guidance_audio.value_or(model.config().generation.guidance_audio)},
-                          {"guidance_rescale", d.guidance_rescale.value_or(model.config().generation.guidance_rescale)},
-                          {"crop", d.placement.crop},
-                          {"face", d.placement.face},
-                          {"crop_scale", d.placement.crop_scale},
-                          {"max_size", d.placement.max_size},
-                          {"framing", d.placement.framing}};
+  // The batch's own settings (unset ones take the model's defaults, in model_config above).
+  settings["defaults"] = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : settings_text(d)) settings["defaults"][name] = value;
   write_file_atomically(b.output_dir / ".thg-batch" / ("settings." + b.shard.name() + ".json"), settings.dump(2) + "\n");
 
   BatchReport report;

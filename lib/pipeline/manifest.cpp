@@ -1,5 +1,7 @@
 #include "pipeline/manifest.h"
 
+#include "pipeline/settings.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -235,50 +237,21 @@ JobSpec parse_job(size_t index, RawRow raw, const fs::path& base) {
   if (auto out = take("output"); out && !out->empty()) job.output = *out;
   else job.problems.push_back("missing output");
 
-  auto number = [&]<class T>(const char* key, std::optional<T>& slot, T lo, T hi) {
-    auto v = take(key);
-    if (!v) return;
-    auto parsed = parse_number<T>(*v);
-    if (!parsed || *parsed < lo || *parsed > hi) {
-      std::ostringstream msg;
-      msg << key << " must be a number from " << lo << " to " << hi << " (got '" << *v << "')";
-      job.problems.push_back(msg.str());
-      return;
+  // Every other field is a generation setting, checked by the settings table.
+  for (auto it = f.begin(); it != f.end();) {
+    const SettingInfo* setting = find_setting(it->first);
+    if (!setting) {
+      ++it;
+      continue;
     }
-    slot = *parsed;
-  };
-  JobOptions& o = job.options;
-  number("steps", o.steps, int64_t{1}, int64_t{1000});
-  number("size", o.size, int64_t{32}, int64_t{2048});
-  number("chunk_frames", o.chunk_frames, int64_t{1}, int64_t{1024});
-  number("seed", o.seed, uint64_t{0}, ~uint64_t{0});
-  number("fps", o.fps, 1, 120);
-  number("crf", o.crf, 0, 51);
-  number("eta", o.eta, 0.0, 1.0);
-  number("guidance_ref", o.guidance_reference, 0.0, 30.0);
-  number("guidance_audio", o.guidance_audio, 0.0, 30.0);
-  number("guidance_rescale", o.guidance_rescale, 0.0, 1.0);
-  number("face", o.face, 0, 1000);
-  number("max_size", o.max_size, 64, 8192);
-  number("crop_scale", o.crop_scale, 0.5, 4.0);
-  if (auto s = take("crop")) {
-    if (*s == "true" || *s == "1" || *s == "yes") o.crop = true;
-    else if (*s == "false" || *s == "0" || *s == "no") o.crop = false;
-    else job.problems.push_back("crop must be true or false (got '" + *s + "')");
-  }
-  if (auto s = take("framing")) {
-    if (*s != "photo" && *s != "square" && *s != "portrait") job.problems.push_back("framing must be photo, square or portrait");
-    o.framing = *s;
-  }
-  if (auto s = take("sampler")) {
-    const auto& list = sched::samplers();
-    if (std::none_of(list.begin(), list.end(), [&](const sched::SamplerInfo& i) { return *s == i.name; }))
-      job.problems.push_back("unknown sampler '" + *s + "'");
-    o.sampler = *s;
-  }
-  if (auto s = take("schedule")) {
-    if (*s != "default" && *s != "karras") job.problems.push_back("schedule must be default or karras");
-    o.schedule = *s;
+    try {
+      GenerateOptions scratch;
+      setting->set(scratch, it->second);
+      job.options.values[setting->name] = it->second;
+    } catch (const Error& e) {
+      job.problems.push_back(e.reason());
+    }
+    it = f.erase(it);
   }
   for (const auto& [key, value] : f) job.problems.push_back("unknown field '" + key + "'");
   return job;
@@ -286,30 +259,15 @@ JobSpec parse_job(size_t index, RawRow raw, const fs::path& base) {
 
 }  // namespace
 
+void JobOptions::apply_to(GenerateOptions& options) const {
+  for (const auto& [name, value] : values) find_setting(name)->set(options, value);
+}
+
 std::string JobOptions::canonical() const {
-  std::ostringstream s;
-  s.precision(17);
-  auto put = [&](const char* key, const auto& v) {
-    if (v) s << key << '=' << *v << ';';
-  };
-  put("sampler", sampler);
-  put("schedule", schedule);
-  put("steps", steps);
-  put("size", size);
-  put("chunk_frames", chunk_frames);
-  put("seed", seed);
-  put("fps", fps);
-  put("crf", crf);
-  put("eta", eta);
-  put("guidance_ref", guidance_reference);
-  put("guidance_audio", guidance_audio);
-  put("guidance_rescale", guidance_rescale);
-  put("crop", crop);
-  put("face", face);
-  put("crop_scale", crop_scale);
-  put("max_size", max_size);
-  put("framing", framing);
-  return s.str();
+  std::string s;
+  for (const SettingInfo& row : generation_settings())  // table order, whatever the manifest's
+    if (auto it = values.find(row.name); it != values.end()) s += it->first + "=" + it->second + ";";
+  return s;
 }
 
 Manifest load_manifest(const fs::path& path) {

@@ -11,19 +11,13 @@
 
 namespace thg::pipeline {
 
-// Per-job generate options (unset: the batch's defaults).
+// Per-job generation settings: any row of the settings table (pipeline/settings.h), by its name,
+// checked by the table (unset: the batch's defaults).
 struct JobOptions {
-  std::optional<std::string> sampler, schedule;
-  std::optional<int64_t> steps, size, chunk_frames;
-  std::optional<uint64_t> seed;
-  std::optional<int> fps, crf;
-  std::optional<double> eta, guidance_reference, guidance_audio, guidance_rescale;
-  // The portrait stage (portrait/prepare.h): crop false is --no-crop.
-  std::optional<bool> crop;
-  std::optional<int> face, max_size;
-  std::optional<double> crop_scale;
-  std::optional<std::string> framing;
-  // A canonical text of the set options (for job hashes and reports).
+  std::map<std::string, std::string> values;  // setting name -> value as written
+  // Applies every set value onto `options` (values were checked when the manifest was read).
+  void apply_to(struct GenerateOptions& options) const;
+  // A canonical text of the set options (for reports).
   std::string canonical() const;
 };
 

@@ -65,8 +65,8 @@ jobs:
   EXPECT_EQ(r.exit_code, 3) << r.err;  // documented: some jobs failed
   // Validation problems are listed up front with their row's line.
   EXPECT_NE(r.err.find("jobs[1] (line 5): portrait not found"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("jobs[2] (line 6): steps must be a number"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("unknown sampler 'magic'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("jobs[2] (line 6): steps must be an integer from 1 to 1000 (got 'many')"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("sampler must be one of ddim"), std::string::npos) << r.err;
   auto report = nlohmann::json::parse(std::ifstream(dir_ / "out" / "report.json"));
   std::vector<std::string> statuses;
   for (const auto& j : report["jobs"]) statuses.push_back(j["status"]);
