@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "pipeline/settings.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "options.h"
@@ -100,11 +101,11 @@ Handler add_batch_command(CLI::App& app, const GlobalOptions& global) {
   add_generation_options(app, o->defaults);
   add_placement_options(app, o->defaults.placement);
   add_model_options(app, o->model, o->attention);
+  std::string fields;  // every generation setting, from the settings table
+  for (const pipeline::SettingInfo& row : pipeline::generation_settings()) fields += (fields.empty() ? "" : ", ") + std::string(row.name);
   app.footer(
       "Manifest fields: portrait, audio, output (required; paths relative to the manifest; output relative to\n"
-      "--output-dir) and any generate option: sampler, steps, schedule, eta, seed, fps, size, crf,\n"
-      "chunk_frames, guidance_ref, guidance_audio, guidance_rescale, crop (true/false), face, crop_scale, max_size,\n"
-      "framing (photo/square/portrait).\n"
+      "--output-dir) and every generation setting, named as thg generate's flags with _ or -:\n" + fields + ".\n"
       "Resume: run the same command again; complete jobs with unchanged inputs, options and model are skipped.\n"
       "Sharding: --shard i/N, or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with --shards N.\n"
       "Exit status: 0 all jobs done, 3 some jobs failed (see the report), 2 bad manifest or options, 130 interrupted.\n"
