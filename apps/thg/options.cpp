@@ -19,7 +19,7 @@ void add_setting(CLI::App& app, const pipeline::SettingInfo& row,
   std::string help = row.help;
   if (std::string(row.name) == "sampler")
     for (const auto& s : sched::samplers()) help += std::string("\n  ") + s.name + ": " + s.summary;
-  app.add_option_function<std::string>(
+  CLI::Option* option = app.add_option_function<std::string>(
       row.flag(),
       [&row, apply](const std::string& value) {
         try {
@@ -29,6 +29,14 @@ void add_setting(CLI::App& app, const pipeline::SettingInfo& row,
         }
       },
       help);
+  using Type = pipeline::SettingInfo::Type;
+  if (row.type == Type::Integer) option->type_name("INT");
+  else if (row.type == Type::Number) option->type_name("NUMBER");
+  else if (!row.choices.empty() && row.choices.size() <= 4) {
+    std::string names;
+    for (const auto& c : row.choices) names += (names.empty() ? "" : "|") + c;
+    option->type_name(names);
+  }
 }
 
 bool is_placement(const std::string& name) {

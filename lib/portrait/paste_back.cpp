@@ -67,20 +67,22 @@ std::vector<uint16_t> PasteMap::coverage(int width, int height) const {
   return out;
 }
 
-void PasteMap::paste(const uint8_t* crop, uint8_t* canvas) const {
+void PasteMap::paste(const uint8_t* crop, uint8_t* canvas, bool gray) const {
   const size_t row = static_cast<size_t>(crop_size_) * 3;
   for (const Entry& e : entries_) {
     const uint8_t* p = crop + static_cast<size_t>(e.crop_index) * 3;
     uint8_t* out = canvas + static_cast<size_t>(e.canvas_index) * 3;
-    for (int c = 0; c < 3; ++c) {
-      const uint32_t sample = (p[c] * e.w00 + p[3 + c] * e.w01 + p[row + c] * e.w10 + p[row + 3 + c] * e.w11 + 128) >> 8;
-      out[c] = static_cast<uint8_t>((sample * e.alpha + out[c] * (256u - e.alpha) + 128) >> 8);
-    }
+    uint32_t sample[3];
+    for (int c = 0; c < 3; ++c)
+      sample[c] = (p[c] * e.w00 + p[3 + c] * e.w01 + p[row + c] * e.w10 + p[row + 3 + c] * e.w11 + 128) >> 8;
+    if (gray) sample[0] = sample[1] = sample[2] = (77 * sample[0] + 150 * sample[1] + 29 * sample[2] + 128) >> 8;
+    for (int c = 0; c < 3; ++c) out[c] = static_cast<uint8_t>((sample[c] * e.alpha + out[c] * (256u - e.alpha) + 128) >> 8);
   }
 }
 
-PasteBackSink::PasteBackSink(io::FrameSink& inner, std::vector<uint8_t> canvas, int width, int height, PasteMap map)
-    : inner_(inner), canvas_(std::move(canvas)), width_(width), height_(height), map_(std::move(map)) {
+PasteBackSink::PasteBackSink(io::FrameSink& inner, std::vector<uint8_t> canvas, int width, int height, PasteMap map,
+                             bool gray)
+    : inner_(inner), canvas_(std::move(canvas)), width_(width), height_(height), map_(std::move(map)), gray_(gray) {
   if (canvas_.size() != static_cast<size_t>(width) * height * 3) throw Error::failure("", "paste-back: canvas size mismatch");
 }
 
@@ -101,7 +103,7 @@ void PasteBackSink::on_frames(const at::Tensor& frames, int64_t first) {
   for (int64_t i = 0; i < frames.size(0); ++i) {
     uint8_t* picture = out.data_ptr<uint8_t>() + static_cast<size_t>(i) * canvas_.size();
     std::memcpy(picture, canvas_.data(), canvas_.size());
-    map_.paste(frames.data_ptr<uint8_t>() + static_cast<size_t>(i) * crop_bytes, picture);
+    map_.paste(frames.data_ptr<uint8_t>() + static_cast<size_t>(i) * crop_bytes, picture, gray_);
   }
   inner_.write(out, first);
 }

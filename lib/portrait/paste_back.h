@@ -24,7 +24,9 @@ class PasteMap {
   // canvas_to_crop: canvas pixel -> crop pixel (pixel centres).
   PasteMap(int canvas_width, int canvas_height, const Affine& canvas_to_crop, int crop_size);
   // Blends `crop` (uint8 crop_size x crop_size x 3) into `canvas` (uint8 height x width x 3) in place.
-  void paste(const uint8_t* crop, uint8_t* canvas) const;
+  // gray: the crop's luma only (BT.601 weights), for a black-and-white photo, so that a model's
+  // colour never tints it.
+  void paste(const uint8_t* crop, uint8_t* canvas, bool gray = false) const;
   size_t masked_pixels() const { return entries_.size(); }
   // The blend weight of every canvas pixel (0: the canvas' own pixel, 256: the crop's alone).
   std::vector<uint16_t> coverage(int canvas_width, int canvas_height) const;
@@ -45,7 +47,8 @@ class PasteMap {
 // back. The canvas stays the picture's own pixels wherever the mask is 0.
 class PasteBackSink : public io::FrameSink {
  public:
-  PasteBackSink(io::FrameSink& inner, std::vector<uint8_t> canvas, int canvas_width, int canvas_height, PasteMap map);
+  PasteBackSink(io::FrameSink& inner, std::vector<uint8_t> canvas, int canvas_width, int canvas_height, PasteMap map,
+                bool gray = false);
   void finish() override;
   const PasteMap& map() const { return map_; }
 
@@ -56,6 +59,7 @@ class PasteBackSink : public io::FrameSink {
   std::vector<uint8_t> canvas_;
   int width_, height_;
   PasteMap map_;
+  bool gray_;
 };
 
 }  // namespace thg::portrait

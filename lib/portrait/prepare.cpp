@@ -1,6 +1,7 @@
 #include "portrait/prepare.h"
 
 #include <cmath>
+#include <cstdlib>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -39,6 +40,12 @@ PreparedPortrait prepare_portrait(io::RgbaImage photo, const std::string& source
   p.crop = extract_crop(photo, p.photo_to_crop, crop_size);
   p.canvas = plan_canvas(photo.width, photo.height, face, parse_framing(o.framing), o.max_size);
   p.canvas_pixels = render_canvas(photo, p.canvas);
+  // A black-and-white photo (stored as colour or not): channels within 2 levels everywhere.
+  p.grayscale = true;
+  for (size_t i = 0; i + 2 < p.canvas_pixels.size() && p.grayscale; i += 3) {
+    const int r = p.canvas_pixels[i], g = p.canvas_pixels[i + 1], b = p.canvas_pixels[i + 2];
+    p.grayscale = std::abs(r - g) <= 2 && std::abs(g - b) <= 2;
+  }
   return p;
 }
 
@@ -55,7 +62,7 @@ std::unique_ptr<PasteBackSink> PreparedPortrait::paste_back_into(io::FrameSink& 
   const Affine canvas_to_photo{sx, 0, 0, sy, canvas.region.x + 0.5 * sx - 0.5, canvas.region.y + 0.5 * sy - 0.5};
   PasteMap map(canvas.width, canvas.height, Affine::from(photo_to_crop).after(canvas_to_photo),
                static_cast<int>(crop.size(1)));
-  return std::make_unique<PasteBackSink>(inner, canvas_pixels, canvas.width, canvas.height, std::move(map));
+  return std::make_unique<PasteBackSink>(inner, canvas_pixels, canvas.width, canvas.height, std::move(map), grayscale);
 }
 
 }  // namespace thg::portrait

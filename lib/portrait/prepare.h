@@ -36,6 +36,7 @@ struct PreparedPortrait {
   Similarity photo_to_crop;
   Canvas canvas;                 // the video's picture
   std::vector<uint8_t> canvas_pixels;  // uint8 RGB, canvas.height x canvas.width x 3
+  bool grayscale = false;        // every canvas pixel gray: faces are pasted back in gray too
   const DetectedFace& face() const { return faces[static_cast<size_t>(chosen)]; }
   // A sink that pastes each crop into the canvas and writes the whole picture into `inner`.
   std::unique_ptr<PasteBackSink> paste_back_into(io::FrameSink& inner) const;

@@ -88,7 +88,8 @@ TEST_F(Cli, EverySamplerRunsInGenerate) {
   test::ScratchDir dir;
   // flow-euler needs a velocity (flow-matching) model: a tiny one made for the test.
   const std::string tiny = test::read_file(test::source_root() / "configs/tiny.yaml");
-  test::write_file(dir / "flow.yaml", tiny + "scheduler:\n  prediction_type: flow\n");
+  // configs/tiny.yaml ends with its generation section: the first line appended joins it.
+  test::write_file(dir / "flow.yaml", tiny + "  sampler: flow-euler\nscheduler:\n  prediction_type: flow\n");
   auto flow = model::TalkingHeadModel::random(model::load_model_config(dir / "flow.yaml"), 4);
   flow->save(dir / "flow.safetensors", at::kFloat);
   std::vector<std::string> names;

@@ -39,7 +39,8 @@ TEST(GenerateChunks, EverySamplerStartsEachChunkAfresh) {
   auto eps_model = model::TalkingHeadModel::load(test::conditioned_tiny_model(dir / "eps"));
   // flow-euler needs a velocity (flow-matching) model.
   auto flow_model = model::TalkingHeadModel::load(
-      test::conditioned_tiny_model(dir / "flow", "scheduler:\n  prediction_type: flow\n"));
+      // configs/tiny.yaml ends with its generation section: the first line appended joins it.
+      test::conditioned_tiny_model(dir / "flow", "  sampler: flow-euler\nscheduler:\n  prediction_type: flow\n"));
   for (const auto& info : sched::samplers()) {
     const std::string name = info.name;
     SCOPED_TRACE(name);

@@ -233,6 +233,25 @@ TEST(Portrait, PasteBackChangesOnlyTheMaskedFaceRegion) {
   EXPECT_LT(diff.index({masked}).mean().item<double>(), 4.0);
 }
 
+// A black-and-white photo stays black and white: the model's colour never tints the pasted face.
+TEST(Portrait, AGrayPhotoGetsAGrayFace) {
+  const io::RgbaImage photo = io::decode_image_rgba(astronaut());
+  at::Tensor rgba = pixels(photo);
+  at::Tensor gray = rgba.slice(2, 0, 3).to(at::kFloat).mean(2, true).round().to(at::kByte);
+  const io::RgbaImage bw = to_image(at::cat({gray, gray, gray, rgba.slice(2, 3, 4)}, 2));
+  const portrait::PreparedPortrait p = portrait::prepare_portrait(bw, "bw", 128, portrait::FaceTemplate{}, {});
+  EXPECT_TRUE(p.grayscale);
+  EXPECT_FALSE(prepare_astronaut().p.grayscale);
+  io::MemoryFrameSink memory;
+  const auto paste = p.paste_back_into(memory);
+  paste->begin({128, 128, 25, nullptr});
+  paste->write(at::randint(0, 256, {1, 128, 128, 3}, at::kByte), 0);  // a very colourful "face"
+  paste->finish();
+  const at::Tensor out = memory.frames()[0];
+  EXPECT_TRUE(out.select(2, 0).equal(out.select(2, 1)));
+  EXPECT_TRUE(out.select(2, 1).equal(out.select(2, 2)));
+}
+
 TEST(Portrait, FramingAndSizeCaps) {
   portrait::PortraitOptions o;
   o.framing = "square";
