@@ -154,22 +154,7 @@ int run_bench_e2e(BenchE2eCli& o, const GlobalOptions& global) {
   r.about["attention"] = nn::attention_backend_name(nn::attention_backend());
   if (!o.out.empty()) pipeline::write_e2e_bench(r, o.out);
   if (o.json) {
-    nlohmann::ordered_json j;
-    j["model"] = loaded.description;
-    j["device"] = r.about["device"];
-    j["dtype"] = r.about["dtype"];
-    j["attention"] = r.about["attention"];
-    j["frames"] = r.frames;
-    j["size"] = r.size;
-    j["sampler"] = r.sampler;
-    j["steps"] = r.steps;
-    j["model_evaluations_per_frame"] = r.model_evaluations;
-    j["seconds"] = r.seconds;
-    j["median_seconds"] = r.median_seconds;
-    j["frames_per_second"] = r.frames_per_second;
-    j["realtime_factor"] = r.realtime_factor;
-    j["stage_seconds"] = r.stage_seconds;
-    std::cout << j.dump(2) << "\n";
+    std::cout << pipeline::e2e_bench_json(r).dump(2) << "\n";  // model, device, dtype, attention under "about"
   } else {
     std::printf("%s on %s (%s, attention %s): %lld frames of %lldx%lld, %s %lld steps: median %.3f s, %.2f frames/s "
                 "(%.2fx real time at %d fps)\n",

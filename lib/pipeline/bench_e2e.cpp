@@ -124,8 +124,7 @@ E2eBenchResult bench_e2e(const model::TalkingHeadModel& model, const E2eBenchOpt
   return r;
 }
 
-void write_e2e_bench(const E2eBenchResult& r, const std::filesystem::path& out) {
-  std::filesystem::create_directories(out);
+nlohmann::ordered_json e2e_bench_json(const E2eBenchResult& r) {
   nlohmann::ordered_json j;
   j["about"] = r.about;
   j["frames"] = r.frames;
@@ -141,7 +140,12 @@ void write_e2e_bench(const E2eBenchResult& r, const std::filesystem::path& out) 
   j["stage_seconds"] = r.stage_seconds;
   j["peak_rss_bytes"] = r.peak_rss_bytes;
   j["peak_gpu_bytes"] = r.peak_gpu_bytes >= 0 ? nlohmann::ordered_json(r.peak_gpu_bytes) : nlohmann::ordered_json();
-  write_file_atomically(out / "results.json", j.dump(2) + "\n");
+  return j;
+}
+
+void write_e2e_bench(const E2eBenchResult& r, const std::filesystem::path& out) {
+  std::filesystem::create_directories(out);
+  write_file_atomically(out / "results.json", e2e_bench_json(r).dump(2) + "\n");
   std::ostringstream md;
   md << "# End-to-end generation benchmark\n\n";
   for (const auto& [k, v] : r.about) md << "- " << k << ": " << v << "\n";

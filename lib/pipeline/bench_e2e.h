@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct E2eBenchResult {
 GenerateInputs synthetic_inputs(int64_t size, double seconds, int sample_rate);
 
 E2eBenchResult bench_e2e(const model::TalkingHeadModel& model, const E2eBenchOptions& options);
+
+// The result as JSON (results.json's content; thg bench e2e --json prints it too).
+nlohmann::ordered_json e2e_bench_json(const E2eBenchResult& result);
 
 // results.json and results.md in `out`.
 void write_e2e_bench(const E2eBenchResult& result, const std::filesystem::path& out);

@@ -51,10 +51,7 @@ PortraitBenchResult bench_portrait(const PortraitBenchOptions& o) {
   const portrait::PreparedPortrait p = portrait::prepare_portrait(wide, "1280x720", o.crop_size, face_template, {});
   r.paste_width = p.canvas.width;
   r.paste_height = p.canvas.height;
-  const double sx = static_cast<double>(p.canvas.region.width) / p.canvas.width;
-  const portrait::Affine canvas_to_photo{sx, 0, 0, sx, 0.5 * sx - 0.5, 0.5 * sx - 0.5};
-  const portrait::PasteMap map(p.canvas.width, p.canvas.height, portrait::Affine::from(p.photo_to_crop).after(canvas_to_photo),
-                               o.crop_size);
+  const portrait::PasteMap map = p.paste_map();
   r.paste_masked_pixels = map.masked_pixels();
   const at::Tensor crop = (p.crop.permute({1, 2, 0}) * 255).round().to(at::kByte).contiguous();
   std::vector<uint8_t> picture(p.canvas_pixels.size());

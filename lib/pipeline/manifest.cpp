@@ -5,7 +5,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <charconv>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -13,7 +12,6 @@
 
 #include "core/error.h"
 #include "core/strict_json.h"
-#include "sched/scheduler.h"
 
 namespace thg::pipeline {
 
@@ -196,16 +194,7 @@ std::vector<RawRow> csv_rows(std::string_view text, const fs::path& path) {
   return rows;
 }
 
-// --- One typed parser for every format.
-template <class T>
-std::optional<T> parse_number(const std::string& text) {
-  T value{};
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
-
+// --- One parser for every format (values are checked by the settings table).
 JobSpec parse_job(size_t index, RawRow raw, const fs::path& base) {
   JobSpec job;
   job.index = index;

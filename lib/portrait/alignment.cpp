@@ -24,16 +24,11 @@ Similarity photo_to_crop(const DetectedFace& face, const FaceTemplate& t, double
 at::Tensor extract_crop(const io::RgbaImage& photo, const Similarity& to_crop, int crop_size) {
   const Similarity to_photo = to_crop.inverse();
   // The crop's footprint in the photo, clipped, plus a pixel for the bilinear taps.
-  double x_min = 1e30, y_min = 1e30, x_max = -1e30, y_max = -1e30;
-  for (const Point c : {Point{-0.5, -0.5}, Point{crop_size - 0.5, -0.5}, Point{-0.5, crop_size - 0.5},
-                        Point{crop_size - 0.5, crop_size - 0.5}}) {
-    const Point p = to_photo(c);
-    x_min = std::min(x_min, p.x), y_min = std::min(y_min, p.y), x_max = std::max(x_max, p.x), y_max = std::max(y_max, p.y);
-  }
-  const int x0 = std::clamp(static_cast<int>(std::floor(x_min)) - 1, 0, photo.width - 1);
-  const int y0 = std::clamp(static_cast<int>(std::floor(y_min)) - 1, 0, photo.height - 1);
-  const int x1 = std::clamp(static_cast<int>(std::ceil(x_max)) + 2, x0 + 1, photo.width);
-  const int y1 = std::clamp(static_cast<int>(std::ceil(y_max)) + 2, y0 + 1, photo.height);
+  const Box f = footprint(Affine::from(to_photo), crop_size);
+  const int x0 = std::clamp(static_cast<int>(std::floor(f.x)) - 1, 0, photo.width - 1);
+  const int y0 = std::clamp(static_cast<int>(std::floor(f.y)) - 1, 0, photo.height - 1);
+  const int x1 = std::clamp(static_cast<int>(std::ceil(f.x + f.width)) + 2, x0 + 1, photo.width);
+  const int y1 = std::clamp(static_cast<int>(std::ceil(f.y + f.height)) + 2, y0 + 1, photo.height);
   // Photo pixels per crop pixel: above 1, the region is first shrunk by that much with area averaging.
   const double shrink = std::max(1.0, to_photo.scale());
   const int rw = std::max(1, static_cast<int>(std::lround((x1 - x0) / shrink)));

@@ -23,9 +23,9 @@ const char* framing_name(Framing f) {
   return "?";
 }
 
-Point Canvas::to_photo(double u, double v) const {
+Affine Canvas::to_photo() const {
   const double sx = static_cast<double>(region.width) / width, sy = static_cast<double>(region.height) / height;
-  return {region.x + (u + 0.5) * sx - 0.5, region.y + (v + 0.5) * sy - 0.5};
+  return {sx, 0, 0, sy, region.x + 0.5 * sx - 0.5, region.y + 0.5 * sy - 0.5};
 }
 
 Canvas plan_canvas(int pw, int ph, const DetectedFace& face, Framing framing, int max_size) {

@@ -19,8 +19,9 @@ const char* framing_name(Framing framing);
 struct Canvas {
   io::PixelRect region;  // the part of the photo shown
   int width = 0, height = 0;  // the video's size (even)
-  // Photo pixel of a canvas pixel (pixel centres).
-  Point to_photo(double u, double v) const;
+  // Canvas pixel -> photo pixel (pixel centres): a scale per axis (the even rounding of the sides
+  // can make them differ slightly) and a shift.
+  Affine to_photo() const;
 };
 
 Canvas plan_canvas(int photo_width, int photo_height, const DetectedFace& face, Framing framing, int max_size);

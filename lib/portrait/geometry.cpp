@@ -1,5 +1,6 @@
 #include "portrait/geometry.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -33,6 +34,16 @@ Affine Affine::inverse() const {
   const Affine r{m11 / det, -m01 / det, -m10 / det, m00 / det, 0, 0};
   const Point t = r({tx, ty});
   return {r.m00, r.m01, r.m10, r.m11, -t.x, -t.y};
+}
+
+Box footprint(const Affine& crop_to_target, int crop_size) {
+  const double lo = -0.5, hi = crop_size - 0.5;
+  double x_min = 1e300, y_min = 1e300, x_max = -1e300, y_max = -1e300;
+  for (const Point c : {Point{lo, lo}, Point{hi, lo}, Point{lo, hi}, Point{hi, hi}}) {
+    const Point p = crop_to_target(c);
+    x_min = std::min(x_min, p.x), y_min = std::min(y_min, p.y), x_max = std::max(x_max, p.x), y_max = std::max(y_max, p.y);
+  }
+  return {x_min, y_min, x_max - x_min, y_max - y_min};
 }
 
 Similarity fit_similarity(const std::vector<Point>& from, const std::vector<Point>& to, const std::vector<double>& weights) {

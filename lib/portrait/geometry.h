@@ -35,6 +35,10 @@ struct Affine {
   Affine inverse() const;
 };
 
+// The bounding box, in the target's pixels, of a crop_size x crop_size crop (its pixels' outer
+// edges) mapped by `crop_to_target`: the only pixels of a photo or canvas a crop can touch.
+Box footprint(const Affine& crop_to_target, int crop_size);
+
 // The least-squares similarity taking each `from` point onto its `to` point (Horn's closed form,
 // with optional weights). Needs at least two distinct points.
 Similarity fit_similarity(const std::vector<Point>& from, const std::vector<Point>& to,

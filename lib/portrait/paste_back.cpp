@@ -30,15 +30,9 @@ float face_mask(double u, double v) {
 PasteMap::PasteMap(int width, int height, const Affine& canvas_to_crop, int crop_size) : crop_size_(crop_size) {
   if (static_cast<int64_t>(width) * height >= (int64_t{1} << 32)) throw Error::failure("", "paste-back: canvas too large");
   // Only the canvas pixels under the crop's footprint can be masked.
-  const Affine to_canvas = canvas_to_crop.inverse();
-  double x_min = 1e30, y_min = 1e30, x_max = -1e30, y_max = -1e30;
-  for (const Point c : {Point{-0.5, -0.5}, Point{crop_size - 0.5, -0.5}, Point{-0.5, crop_size - 0.5},
-                        Point{crop_size - 0.5, crop_size - 0.5}}) {
-    const Point p = to_canvas(c);
-    x_min = std::min(x_min, p.x), y_min = std::min(y_min, p.y), x_max = std::max(x_max, p.x), y_max = std::max(y_max, p.y);
-  }
-  const int x0 = std::max(0, static_cast<int>(std::floor(x_min))), x1 = std::min(width - 1, static_cast<int>(std::ceil(x_max)));
-  const int y0 = std::max(0, static_cast<int>(std::floor(y_min))), y1 = std::min(height - 1, static_cast<int>(std::ceil(y_max)));
+  const Box f = footprint(canvas_to_crop.inverse(), crop_size);
+  const int x0 = std::max(0, static_cast<int>(std::floor(f.x))), x1 = std::min(width - 1, static_cast<int>(std::ceil(f.x + f.width)));
+  const int y0 = std::max(0, static_cast<int>(std::floor(f.y))), y1 = std::min(height - 1, static_cast<int>(std::ceil(f.y + f.height)));
   for (int y = y0; y <= y1; ++y)
     for (int x = x0; x <= x1; ++x) {
       const Point q = canvas_to_crop({static_cast<double>(x), static_cast<double>(y)});

@@ -55,14 +55,13 @@ PreparedPortrait prepare_portrait(const std::filesystem::path& photo, int crop_s
   return prepare_portrait(io::decode_image_rgba(photo), photo.string(), crop_size, face_template, options);
 }
 
+PasteMap PreparedPortrait::paste_map() const {
+  return PasteMap(canvas.width, canvas.height, Affine::from(photo_to_crop).after(canvas.to_photo()),
+                  static_cast<int>(crop.size(1)));
+}
+
 std::unique_ptr<PasteBackSink> PreparedPortrait::paste_back_into(io::FrameSink& inner) const {
-  // Canvas pixel -> photo pixel is a scale and a shift; then photo -> crop.
-  const double sx = static_cast<double>(canvas.region.width) / canvas.width;
-  const double sy = static_cast<double>(canvas.region.height) / canvas.height;
-  const Affine canvas_to_photo{sx, 0, 0, sy, canvas.region.x + 0.5 * sx - 0.5, canvas.region.y + 0.5 * sy - 0.5};
-  PasteMap map(canvas.width, canvas.height, Affine::from(photo_to_crop).after(canvas_to_photo),
-               static_cast<int>(crop.size(1)));
-  return std::make_unique<PasteBackSink>(inner, canvas_pixels, canvas.width, canvas.height, std::move(map), grayscale);
+  return std::make_unique<PasteBackSink>(inner, canvas_pixels, canvas.width, canvas.height, paste_map(), grayscale);
 }
 
 }  // namespace thg::portrait
