@@ -2,7 +2,7 @@
 #include <string>
 
 #include "fuzz_util.h"
-#include "pipeline/manifest.h"
+#include "jobs/manifest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

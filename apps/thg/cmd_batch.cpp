@@ -5,11 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "pipeline/settings.h"
+#include "engine/settings.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "options.h"
-#include "pipeline/batch.h"
+#include "jobs/batch.h"
 
 namespace thg::app {
 

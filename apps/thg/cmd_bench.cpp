@@ -4,17 +4,18 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "model/talking_head.h"
 #include "commands.h"
 #include "options.h"
 #include "io/safetensors.h"
 #include "nn/attention.h"
-#include "pipeline/bench_e2e.h"
-#include "pipeline/bench_portrait.h"
-#include "pipeline/bench_samplers.h"
-#include "pipeline/bench_unet.h"
+#include "bench/bench_e2e.h"
+#include "bench/bench_portrait.h"
+#include "bench/bench_samplers.h"
+#include "bench/bench_unet.h"
 #include "core/error.h"
 #include "core/progress.h"
-#include "pipeline/model_loader.h"
+#include "engine/model_loader.h"
 
 namespace thg::app {
 
@@ -75,7 +76,7 @@ int run_bench_unet(const BenchUnetCli& o, const GlobalOptions& global) {
         if (!cell.empty()) bar->set_label("bench unet " + cell);
       };
   }
-  pipeline::UnetBenchReport report = pipeline::bench_unet_grid(*loaded.model, grid);
+  pipeline::UnetBenchReport report = pipeline::bench_unet_grid(model::as_pixel_latent(*loaded.model, "thg bench unet"), grid);
   if (bar) bar->finish();
   report.about["model"] = loaded.description;
   if (!o.out.empty()) pipeline::write_unet_bench(report, o.out);

@@ -5,8 +5,8 @@
 #include "commands.h"
 #include "options.h"
 #include "core/progress.h"
-#include "pipeline/evaluate.h"
-#include "pipeline/model_loader.h"
+#include "bench/evaluate.h"
+#include "engine/model_loader.h"
 
 namespace thg::app {
 

@@ -8,9 +8,9 @@
 #include "core/machine.h"
 #include "core/log.h"
 #include "nn/attention.h"
-#include "pipeline/generate.h"
-#include "pipeline/model_loader.h"
-#include "pipeline/settings.h"
+#include "engine/generate.h"
+#include "engine/model_loader.h"
+#include "engine/settings.h"
 #include "sched/scheduler.h"
 
 namespace thg::app {

@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "core/failure_message.h"
 #include "core/log.h"
-#include "pipeline/generate.h"
+#include "engine/generate.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"THG: talking-head video generation (portrait + speech -> lip-synced MP4)", "thg"};

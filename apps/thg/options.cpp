@@ -5,7 +5,7 @@
 #include <functional>
 
 #include "core/error.h"
-#include "pipeline/settings.h"
+#include "engine/settings.h"
 #include "sched/scheduler.h"
 
 namespace thg::app {
@@ -78,7 +78,7 @@ void add_model_options(CLI::App& app, pipeline::ModelSource& model, std::string&
   app.add_option("--attention", attention, "Attention backend: auto, math, sdpa, fused (default: the model config's)");
 }
 
-void apply_attention(const std::string& attention, const model::TalkingHeadModel& model) {
+void apply_attention(const std::string& attention, const model::ModelFamily& model) {
   nn::set_attention_backend(
       nn::parse_attention_backend(attention.empty() ? model.config().generation.attention : attention));
 }

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "nn/attention.h"
-#include "pipeline/generate.h"
-#include "pipeline/model_loader.h"
+#include "engine/generate.h"
+#include "engine/model_loader.h"
 
 namespace thg::app {
 
@@ -18,6 +18,6 @@ void add_placement_options(CLI::App& app, portrait::PortraitOptions& placement);
 // --weights, --config, --device, --dtype, --attention.
 void add_model_options(CLI::App& app, pipeline::ModelSource& model, std::string& attention);
 // Sets the attention backend: --attention if given, else the model config's.
-void apply_attention(const std::string& attention, const model::TalkingHeadModel& model);
+void apply_attention(const std::string& attention, const model::ModelFamily& model);
 
 }  // namespace thg::app

@@ -1,5 +1,7 @@
 #include "model/config.h"
 
+#include <algorithm>
+
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -7,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "model/family.h"
 #include "nn/attention.h"
 #include "sched/targets.h"
 
@@ -158,6 +161,7 @@ void face_fields(Visit& v, FaceTemplateConfig& c) {
 template <class Visitor>
 void visit_config(Visitor& v, ModelConfig& c) {
   v("name", c.name);
+  v("family", c.family);
   v("image_size", c.image_size);
   v("reference_residual", c.reference_residual);
   v.section("vae", c.vae, [](auto& w, auto& s) { vae_fields(w, s); });
@@ -205,6 +209,11 @@ struct Writer {
 }  // namespace
 
 void ModelConfig::validate() const {
+  if (const auto known = model_families(); std::find(known.begin(), known.end(), family) == known.end()) {
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    throw Error::input("", "config: unknown model family '" + family + "' (known: " + list + ")");
+  }
   // A model whose training target its own sampler cannot invert would train, then sample wrongly.
   scheduler.validate();
   sched::check_sampler_inverts(scheduler, generation.sampler);

@@ -53,6 +53,9 @@ struct FaceTemplateConfig {
 
 struct ModelConfig {
   std::string name = "thg";
+  // Which implementation runs this config (model/family.h): "pixel-latent" is the autoencoder +
+  // UNet over image latents (TalkingHeadModel).
+  std::string family = "pixel-latent";
   int64_t image_size = 128;
   nn::AutoencoderConfig vae;
   nn::UNetConfig unet;

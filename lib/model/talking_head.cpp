@@ -121,6 +121,36 @@ at::Tensor TalkingHeadModel::decode_latents(const at::Tensor& latents) const {
   return (vae.decode(latents) + 1.0) * 0.5;
 }
 
+std::vector<int64_t> TalkingHeadModel::frame_shape(int64_t size) const {
+  const int64_t latent = config_.latent_size(size);
+  return {config_.vae.latent_channels, latent, latent};
+}
+
+bool TalkingHeadModel::accepts_decode(const std::string& decode) const {
+  return decode == "direct" || decode == "reference_delta";
+}
+
+Reference TalkingHeadModel::reference(const PortraitInput& portrait, const std::string& decode) const {
+  Reference r;
+  r.latents = encode_images(portrait.image.unsqueeze(0));
+  r.tokens = reference_tokens(r.latents);
+  // reference_delta: frames are portrait + decode(x) - decode(reference); the state is the
+  // constant part, portrait - decode(reference), computed once.
+  if (decode == "reference_delta")
+    r.state = portrait.image.unsqueeze(0).to(device(), dtype()) - decode_latents(r.latents);
+  return r;
+}
+
+at::Tensor TalkingHeadModel::decode(const at::Tensor& samples, const Reference& reference) const {
+  at::Tensor pixels = decode_latents(samples);
+  return reference.state.defined() ? pixels + reference.state : pixels;
+}
+
+TalkingHeadModel& as_pixel_latent(ModelFamily& model, const std::string& what) {
+  if (auto* pixel = dynamic_cast<TalkingHeadModel*>(&model)) return *pixel;
+  throw Error::input("", what + " needs a pixel-latent model, not family '" + model.config().family + "'");
+}
+
 std::vector<std::pair<std::string, at::Tensor*>> TalkingHeadModel::named_parameters() {
   std::vector<std::pair<std::string, at::Tensor*>> out;
   for (auto& [n, t] : vae.named_parameters()) out.emplace_back("vae." + n, t);

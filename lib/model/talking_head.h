@@ -1,5 +1,6 @@
 #pragma once
-// The talking-head model: autoencoder + denoising UNet + audio encoder, built from a ModelConfig.
+// The pixel-latent family (family: pixel-latent): autoencoder + denoising UNet + audio encoder,
+// built from a ModelConfig.
 // The reference portrait enters as a latent concatenated to the noisy latent (every frame
 // denoises "the portrait, moved"); the audio enters through cross-attention on tokens of the
 // speech around each frame.
@@ -11,10 +12,11 @@
 
 #include "model/audio_encoder.h"
 #include "model/config.h"
+#include "model/family.h"
 
 namespace thg::model {
 
-class TalkingHeadModel {
+class TalkingHeadModel final : public ModelFamily {
  public:
   explicit TalkingHeadModel(const ModelConfig& config);
 
@@ -23,18 +25,26 @@ class TalkingHeadModel {
   // A model with a seeded random initialisation (no trained weights).
   static std::unique_ptr<TalkingHeadModel> random(const ModelConfig& config, uint64_t seed);
   // Writes weights + config (dtype: kFloat, kHalf or kBFloat16).
-  void save(const std::filesystem::path& path, c10::ScalarType dtype) const;
+  void save(const std::filesystem::path& path, c10::ScalarType dtype) const override;
 
-  void to(c10::Device device, c10::ScalarType dtype);
-  c10::Device device() const;
-  c10::ScalarType dtype() const;
-  const ModelConfig& config() const { return config_; }
-  int64_t audio_window() const { return audio_window_; }
+  void to(c10::Device device, c10::ScalarType dtype) override;
+  c10::Device device() const override;
+  c10::ScalarType dtype() const override;
+  const ModelConfig& config() const override { return config_; }
+  int64_t audio_window() const override { return audio_window_; }
+
+  // ModelFamily: the sample is the UNet's latent; decode is the VAE decoder ("direct") or the
+  // portrait plus the decoded change from the reference latent ("reference_delta").
+  int64_t size_granularity() const override { return config_.size_granularity(); }
+  std::vector<int64_t> frame_shape(int64_t size) const override;
+  bool accepts_decode(const std::string& decode) const override;
+  Reference reference(const PortraitInput& portrait, const std::string& decode) const override;
+  at::Tensor decode(const at::Tensor& samples, const Reference& reference) const override;
 
   // images [B, 3, S, S] in [0, 1] -> scaled latents [B, C, S/f, S/f]
   at::Tensor encode_images(const at::Tensor& images) const;
   // mel windows [N, n_mels, W] -> tokens [N, W, dim]
-  at::Tensor audio_tokens(const at::Tensor& windows) const;
+  at::Tensor audio_tokens(const at::Tensor& windows) const override;
   // reference latents [1, C, h, w] -> tokens [1, N, reference.dim]
   at::Tensor reference_tokens(const at::Tensor& reference_latents) const;
   // The UNet's prediction (epsilon / v / sample per the scheduler config) for a batch of
@@ -42,12 +52,12 @@ class TalkingHeadModel {
   // tokens (batch B) condition it; temporal attention mixes the `frames` of each group. With
   // config().reference_residual the reference latent is added to the UNet's output.
   at::Tensor denoise(const at::Tensor& noisy, const at::Tensor& timesteps, const at::Tensor& reference_latents,
-                     const at::Tensor& reference_tokens, const at::Tensor& audio_tokens, int64_t frames) const;
+                     const at::Tensor& reference_tokens, const at::Tensor& audio_tokens, int64_t frames) const override;
   // scaled latents -> images [B, 3, S, S] in [0, 1]
   at::Tensor decode_latents(const at::Tensor& latents) const;
 
   // Every parameter, with the part as prefix ("vae.", "unet.", "audio_encoder.", "reference_encoder.").
-  std::vector<std::pair<std::string, at::Tensor*>> named_parameters();
+  std::vector<std::pair<std::string, at::Tensor*>> named_parameters() override;
   // Parameter counts per part, in order.
   std::vector<std::pair<std::string, int64_t>> parameter_counts();
 
@@ -69,5 +79,9 @@ struct DefaultModelPaths {
   std::filesystem::path heldout;  // benchmarks/data/heldout-synth/test.jsonl: thg bench samplers' default clips
 };
 DefaultModelPaths default_model_paths();
+
+// `model` as the pixel-latent family, for the tools that reach into its parts (thg bench unet,
+// training); `what` names the tool in the error for any other family.
+TalkingHeadModel& as_pixel_latent(ModelFamily& model, const std::string& what);
 
 }  // namespace thg::model

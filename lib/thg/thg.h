@@ -1,5 +1,5 @@
 #pragma once
-// THG as a library: the one header an application includes. Link the CMake target `thg_lib`.
+// THG as a library: the one header an application includes. Link the CMake target `thg_engine`.
 //
 //   #include <thg/thg.h>
 //
@@ -19,8 +19,8 @@
 #include "io/audio.h"               // AudioBuffer, decode_audio
 #include "io/frame_sink.h"          // FrameSink, MemoryFrameSink, Mp4FrameSink, PngSequenceSink
 #include "io/image.h"               // load_image, decode_image_rgba
-#include "model/talking_head.h"     // TalkingHeadModel
-#include "pipeline/batch.h"         // run_batch over a manifest
-#include "pipeline/generate.h"      // GenerateOptions, GenerateInputs, generate
-#include "pipeline/model_loader.h"  // ModelSource, load_model
+#include "model/family.h"          // ModelFamily, load_model_file (engine/model_loader.h picks the default)
+#include "jobs/batch.h"             // run_batch over a manifest
+#include "engine/generate.h"        // GenerateOptions, GenerateInputs, generate
+#include "engine/model_loader.h"  // ModelSource, load_model
 #include "portrait/prepare.h"       // PortraitOptions, prepare_portrait, detect_faces

@@ -14,10 +14,10 @@
 #include "io/image.h"
 #include "io/video_reader.h"
 #include "model/talking_head.h"
-#include "pipeline/bench_samplers.h"
-#include "pipeline/bench_unet.h"
-#include "pipeline/evaluate.h"
-#include "pipeline/generate.h"
+#include "bench/bench_samplers.h"
+#include "bench/bench_unet.h"
+#include "bench/evaluate.h"
+#include "engine/generate.h"
 #include "test_util.h"
 
 namespace thg {

@@ -12,7 +12,7 @@
 #include "io/frame_sink.h"
 #include "model/talking_head.h"
 #include "nn/attention.h"
-#include "pipeline/generate.h"
+#include "engine/generate.h"
 #include "test_util.h"
 
 namespace thg {

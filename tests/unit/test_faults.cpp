@@ -17,8 +17,8 @@
 #include "io/probe.h"
 #include "io/safetensors.h"
 #include "model/talking_head.h"
-#include "pipeline/generate.h"
-#include "pipeline/manifest.h"
+#include "engine/generate.h"
+#include "jobs/manifest.h"
 #include "test_util.h"
 
 namespace thg {

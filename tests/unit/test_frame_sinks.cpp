@@ -10,8 +10,8 @@
 #include "io/probe.h"
 #include "model/talking_head.h"
 #include "io/audio.h"
-#include "pipeline/bench_e2e.h"
-#include "pipeline/generate.h"
+#include "bench/bench_e2e.h"
+#include "engine/generate.h"
 #include "test_util.h"
 
 namespace thg {

@@ -9,7 +9,7 @@
 #include "io/audio.h"
 #include "io/media_writers.h"
 #include "model/talking_head.h"
-#include "pipeline/generate.h"
+#include "engine/generate.h"
 #include "sched/scheduler.h"
 #include "test_util.h"
 

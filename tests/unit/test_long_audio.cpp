@@ -13,7 +13,7 @@
 #include "io/media_writers.h"
 #include "io/video_reader.h"
 #include "model/talking_head.h"
-#include "pipeline/generate.h"
+#include "engine/generate.h"
 #include "test_util.h"
 
 namespace thg {

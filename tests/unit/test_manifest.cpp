@@ -6,8 +6,8 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "pipeline/manifest.h"
-#include "pipeline/settings.h"
+#include "jobs/manifest.h"
+#include "engine/settings.h"
 #include "test_util.h"
 
 namespace thg {

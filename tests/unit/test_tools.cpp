@@ -17,7 +17,7 @@
 #include "fake_speech.h"
 #include "io/probe.h"
 #include "model/talking_head.h"
-#include "pipeline/evaluate.h"
+#include "bench/evaluate.h"
 #include "synth/dataset.h"
 #include "test_util.h"
 #include "train/trainer.h"

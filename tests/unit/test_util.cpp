@@ -22,7 +22,7 @@
 #include "io/audio.h"
 #include "io/media_writers.h"
 #include "model/talking_head.h"
-#include "pipeline/generate.h"
+#include "engine/generate.h"
 #include "nn/fused_kernels.h"
 
 namespace thg::test {
@@ -53,7 +53,7 @@ void write_file(const std::filesystem::path& path, const std::string& bytes) {
   out << bytes;
 }
 
-at::Tensor generated_frames(const model::TalkingHeadModel& model, const pipeline::GenerateOptions& options) {
+at::Tensor generated_frames(const model::ModelFamily& model, const pipeline::GenerateOptions& options) {
   io::MemoryFrameSink sink;
   pipeline::GenerateOptions quiet = options;
   quiet.progress = false;

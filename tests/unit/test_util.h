@@ -8,7 +8,7 @@
 #include <vector>
 
 namespace thg::model {
-class TalkingHeadModel;
+class ModelFamily;
 }
 namespace thg::pipeline {
 struct GenerateOptions;
@@ -105,7 +105,7 @@ void write_file(const std::filesystem::path& path, const std::string& bytes);
 double peak_rss_mib(std::vector<std::string> args);
 // The frames of one generation exactly as they go to the sink (uint8 [N, S, S, 3]), through a
 // memory sink (options.output is not used).
-at::Tensor generated_frames(const model::TalkingHeadModel& model, const pipeline::GenerateOptions& options);
+at::Tensor generated_frames(const model::ModelFamily& model, const pipeline::GenerateOptions& options);
 // A 16 kHz mono WAV of `seconds`, sample i being signal(i / 16000.0).
 void write_mono_wav(const std::filesystem::path& path, double seconds, const std::function<double(double)>& signal);
 // Every writer's temporary (".name.tmp-..."), hidden files included, anywhere under `root`.

@@ -1,4 +1,4 @@
-#include "pipeline/evaluate.h"
+#include "bench/evaluate.h"
 
 #include <ATen/ATen.h>
 
@@ -83,7 +83,19 @@ at::Tensor baseline_frames(const ClipTruth& truth, int64_t frames) {
   return truth.portrait.unsqueeze(0).expand({frames, -1, -1, -1}).contiguous();
 }
 
-EvaluationReport evaluate(const model::TalkingHeadModel& model, const EvaluateOptions& o) {
+GenerateResult generate_and_keep_frames(const model::ModelFamily& model, const GenerateOptions& g, at::Tensor& frames) {
+  std::vector<at::Tensor> chunks;
+  GenerateOptions keeping = g;
+  keeping.on_rgb_frames = [&chunks, &g](const at::Tensor& f, int64_t first) {
+    chunks.push_back(f.clone());
+    if (g.on_rgb_frames) g.on_rgb_frames(f, first);
+  };
+  GenerateResult r = generate(model, keeping);
+  frames = at::cat(chunks, 0);
+  return r;
+}
+
+EvaluationReport evaluate(const model::ModelFamily& model, const EvaluateOptions& o) {
   std::vector<synth::DatasetClip> clips = synth::read_dataset_manifest(o.dataset);
   if (o.max_clips > 0 && static_cast<int64_t>(clips.size()) > o.max_clips) clips.resize(static_cast<size_t>(o.max_clips));
   fs::create_directories(o.out / "videos");
@@ -100,11 +112,11 @@ EvaluationReport evaluate(const model::TalkingHeadModel& model, const EvaluateOp
     g.output = o.out / "videos" / (clip.id + ".mp4");
     g.size = size;
     g.progress = false;
-    GenerateResult r = generate(model, g);
+    at::Tensor generated;
+    GenerateResult r = generate_and_keep_frames(model, g, generated);
     report.generate_seconds += r.total_seconds;
 
     const ClipTruth truth = load_clip_truth(clip, size);
-    at::Tensor generated = io::read_video_frames(g.output, {static_cast<int>(size), 100000});
     // The same frame count by construction (both round audio length x fps); guard anyway.
     const int64_t n = std::min(generated.size(0), truth.frames.size(0));
     ClipEvaluation e{clip.id, clip.language, n, score_frames(generated.slice(0, 0, n), truth),

@@ -1,10 +1,11 @@
-#include "pipeline/model_loader.h"
+#include "engine/model_loader.h"
 
 #include <ATen/ATen.h>
 
 #include "core/device.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "model/talking_head.h"
 
 namespace thg::pipeline {
 
@@ -26,11 +27,11 @@ LoadedModel load_model(const ModelSource& source) {
     else config = paths.config;
   }
   if (!weights.empty()) {
-    loaded.model = model::TalkingHeadModel::load(weights);
+    loaded.model = model::load_model_file(weights);
     loaded.description = weights.string();
     loaded.weights = weights;
   } else {
-    loaded.model = model::TalkingHeadModel::random(model::load_model_config(config), source.init_seed);
+    loaded.model = model::random_model(model::load_model_config(config), source.init_seed);
     loaded.random_weights = true;
     loaded.description = config.string() + " (random init)";
     log::warn("no trained weights: using a seeded random initialisation of " + config.string() +

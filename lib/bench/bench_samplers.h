@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "model/talking_head.h"
-#include "pipeline/evaluate.h"
-#include "pipeline/generate.h"
+#include "model/family.h"
+#include "bench/evaluate.h"
+#include "engine/generate.h"
 
 namespace thg::pipeline {
 
@@ -48,7 +48,7 @@ struct SamplerBenchReport {
   std::map<std::string, std::string> about;  // machine, device, model, options
 };
 
-SamplerBenchReport bench_samplers(const model::TalkingHeadModel& model, const SamplerBenchOptions& options);
+SamplerBenchReport bench_samplers(const model::ModelFamily& model, const SamplerBenchOptions& options);
 
 // results.csv, results.json, results.md, and plots (quality vs evaluations, quality vs time).
 void write_sampler_bench(const SamplerBenchReport& report, const std::filesystem::path& out);

@@ -1,4 +1,4 @@
-#include "pipeline/settings.h"
+#include "engine/settings.h"
 
 #include <algorithm>
 #include <cerrno>

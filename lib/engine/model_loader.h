@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "model/talking_head.h"
+#include "model/family.h"
 
 namespace thg::pipeline {
 
@@ -18,7 +18,7 @@ struct ModelSource {
 };
 
 struct LoadedModel {
-  std::unique_ptr<model::TalkingHeadModel> model;
+  std::unique_ptr<model::ModelFamily> model;
   bool random_weights = false;
   std::filesystem::path weights;  // the file loaded (empty for a random initialisation)
   std::string description;  // which file(s) it came from

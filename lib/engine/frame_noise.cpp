@@ -1,4 +1,4 @@
-#include "pipeline/frame_noise.h"
+#include "engine/frame_noise.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>

@@ -1,4 +1,4 @@
-#include "pipeline/bench_portrait.h"
+#include "bench/bench_portrait.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>

@@ -1,6 +1,6 @@
-#include "pipeline/batch.h"
+#include "jobs/batch.h"
 
-#include "pipeline/settings.h"
+#include "engine/settings.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -124,14 +124,14 @@ int BatchReport::count(const std::string& status) const {
   return n;
 }
 
-std::string model_fingerprint(const model::TalkingHeadModel& model, const fs::path& weights, bool random_weights) {
+std::string model_fingerprint(const model::ModelFamily& model, const fs::path& weights, bool random_weights) {
   Fingerprint f;
   if (random_weights) f.add("random-init").add(model::to_yaml(model.config()));
   else f.add_file(weights);
   return f.hex();
 }
 
-BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& manifest, const BatchOptions& b) {
+BatchReport run_batch(const model::ModelFamily& model, const Manifest& manifest, const BatchOptions& b) {
   std::error_code ec;
   fs::create_directories(records_dir(b.output_dir), ec);
   if (ec) throw Error::input(b.output_dir.string(), "cannot create the output folder: " + ec.message());

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/generate.h"
+#include "engine/generate.h"
 
 namespace thg::pipeline {
 

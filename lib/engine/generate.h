@@ -16,7 +16,7 @@
 #include "nn/attention.h"
 #include "io/audio.h"
 #include "io/frame_sink.h"
-#include "model/talking_head.h"
+#include "model/family.h"
 #include "portrait/prepare.h"
 
 namespace thg::pipeline {
@@ -94,15 +94,15 @@ struct GenerateInputs {
 
 // Decoded inputs -> frames into `sink`. options.portrait, options.audio and options.output are not
 // used; everything else is. The same frames as the path-based overloads for the same media.
-GenerateResult generate(const model::TalkingHeadModel& model, GenerateInputs inputs, const GenerateOptions& options,
+GenerateResult generate(const model::ModelFamily& model, GenerateInputs inputs, const GenerateOptions& options,
                         io::FrameSink& sink);
 // Portrait + speech -> frames into `sink` (the MP4 writer, a PNG sequence, memory; io/frame_sink.h).
 // options.output is not used. Validates everything it can before any model work; throws
 // thg::Error (see core/error.h). The sink publishes only when generation completes.
-GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& options, io::FrameSink& sink);
+GenerateResult generate(const model::ModelFamily& model, const GenerateOptions& options, io::FrameSink& sink);
 // The same into options.output: an .mp4 file, or a PNG sequence named by a pattern such as
 // "frames/%05d.png".
-GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& options);
+GenerateResult generate(const model::ModelFamily& model, const GenerateOptions& options);
 
 // What to lower when generation runs out of memory, named as the CLI's flags (a batch manifest's
 // keys are the same words with underscores). For failure_message (core/failure_message.h).

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "model/talking_head.h"
-#include "pipeline/generate.h"
+#include "model/family.h"
+#include "engine/generate.h"
 #include "synth/dataset.h"
 
 namespace thg::pipeline {
@@ -56,7 +56,11 @@ Scores score_frames(const at::Tensor& frames, const ClipTruth& truth);
 // The "repeat the portrait" baseline for `frames` frames.
 at::Tensor baseline_frames(const ClipTruth& truth, int64_t frames);
 
-EvaluationReport evaluate(const model::TalkingHeadModel& model, const EvaluateOptions& options);
+EvaluationReport evaluate(const model::ModelFamily& model, const EvaluateOptions& options);
+
+// generate(model, g) writing g.output as usual, with the exact frames it encoded (uint8
+// [N, S, S, 3], before H.264) in `frames`: scores are taken on these, never on a re-decoded video.
+GenerateResult generate_and_keep_frames(const model::ModelFamily& model, const GenerateOptions& g, at::Tensor& frames);
 
 // evaluation.json (every clip and the means) and evaluation.md (tables) in `out`.
 void write_evaluation_report(const EvaluationReport& report, const std::filesystem::path& out,

@@ -1,4 +1,4 @@
-#include "pipeline/bench_e2e.h"
+#include "bench/bench_e2e.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -64,7 +64,7 @@ GenerateInputs synthetic_inputs(int64_t size, double seconds, int sample_rate) {
   return in;
 }
 
-E2eBenchResult bench_e2e(const model::TalkingHeadModel& model, const E2eBenchOptions& o) {
+E2eBenchResult bench_e2e(const model::ModelFamily& model, const E2eBenchOptions& o) {
   if (o.seconds <= 0 || o.seconds > 3600) throw Error::input("", "--seconds must be in (0, 3600]");
   if (o.repeats < 1 || o.warmup < 0) throw Error::input("", "--repeats must be >= 1 and --warmup >= 0");
   const auto& cfg = model.config();

@@ -1,6 +1,6 @@
-#include "pipeline/manifest.h"
+#include "jobs/manifest.h"
 
-#include "pipeline/settings.h"
+#include "engine/settings.h"
 
 #include <yaml-cpp/yaml.h>
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "model/talking_head.h"
-#include "pipeline/generate.h"
-#include "pipeline/manifest.h"
+#include "model/family.h"
+#include "engine/generate.h"
+#include "jobs/manifest.h"
 
 namespace thg::pipeline {
 
@@ -58,7 +58,7 @@ struct BatchReport {
 
 // Runs the shard's jobs. Cancellation (SIGINT/SIGTERM) stops after cleaning up the current job and
 // throws Error(Cancelled); everything finished before stays recorded.
-BatchReport run_batch(const model::TalkingHeadModel& model, const Manifest& manifest, const BatchOptions& options);
+BatchReport run_batch(const model::ModelFamily& model, const Manifest& manifest, const BatchOptions& options);
 
 // A report of every job of the manifest from the records in the output folder (merging shards).
 BatchReport collect_report(const Manifest& manifest, const BatchOptions& options);
@@ -67,7 +67,7 @@ BatchReport collect_report(const Manifest& manifest, const BatchOptions& options
 void write_report(const BatchReport& report, const std::filesystem::path& output_dir, const std::string& suffix);
 
 // Fingerprint of the model a run uses: the weights file's bytes, or the config of a random init.
-std::string model_fingerprint(const model::TalkingHeadModel& model, const std::filesystem::path& weights,
+std::string model_fingerprint(const model::ModelFamily& model, const std::filesystem::path& weights,
                               bool random_weights);
 
 }  // namespace thg::pipeline

@@ -1,4 +1,4 @@
-#include "pipeline/bench_unet.h"
+#include "bench/bench_unet.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>

@@ -1,4 +1,5 @@
-#include "pipeline/bench_samplers.h"
+#include "model/talking_head.h"
+#include "bench/bench_samplers.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -37,21 +38,22 @@ struct Clip {
   at::Tensor reference_frames;  // the high-step reference run
 };
 
-// One generate call; returns its result and the frames read back from the MP4.
-std::pair<GenerateResult, at::Tensor> run(const model::TalkingHeadModel& model, GenerateOptions g, const Clip& clip,
-                                          const fs::path& output, int64_t size) {
+// One generate call; returns its result and the exact frames it encoded.
+std::pair<GenerateResult, at::Tensor> run(const model::ModelFamily& model, GenerateOptions g, const Clip& clip,
+                                          const fs::path& output) {
   g.portrait = clip.row.portrait;
   g.audio = clip.row.audio;
   g.placement.crop = false;  // thg-synth portraits are the model's face crops already
   g.output = output;
   g.progress = false;
-  GenerateResult r = generate(model, g);
-  return {r, io::read_video_frames(output, {static_cast<int>(size), 100000})};
+  at::Tensor frames;
+  GenerateResult r = generate_and_keep_frames(model, g, frames);
+  return {r, frames};
 }
 
 }  // namespace
 
-SamplerBenchReport bench_samplers(const model::TalkingHeadModel& model, const SamplerBenchOptions& o) {
+SamplerBenchReport bench_samplers(const model::ModelFamily& model, const SamplerBenchOptions& o) {
   std::vector<std::string> samplers = o.samplers;
   if (samplers.empty()) samplers = {"ddim", "dpmpp-2m", "euler", "unipc"};
   std::vector<int64_t> steps = o.steps;
@@ -85,7 +87,7 @@ SamplerBenchReport bench_samplers(const model::TalkingHeadModel& model, const Sa
     g.sampler = o.reference_sampler;
     g.steps = o.reference_steps;
     g.max_frames = o.max_frames;
-    auto [r, frames] = run(model, g, c, o.out / "videos" / (row.id + "-reference.mp4"), size);
+    auto [r, frames] = run(model, g, c, o.out / "videos" / (row.id + "-reference.mp4"));
     c.reference_frames = frames;
     const Scores ref = score_frames(frames, c.truth);
     const Scores base = score_frames(baseline_frames(c.truth, frames.size(0)), c.truth);
@@ -116,7 +118,7 @@ SamplerBenchReport bench_samplers(const model::TalkingHeadModel& model, const Sa
         const fs::path video = o.out / "videos" / (c.row.id + "-" + sampler + "-" + std::to_string(n) + ".mp4");
         // Warm-up (untimed, also the quality run: same seed, so every repeat makes the same video).
         throw_if_interrupted();
-        auto [first, frames] = run(model, g, c, video, size);
+        auto [first, frames] = run(model, g, c, video);
         tick(sampler + " x" + std::to_string(n));
         row.evaluations_per_frame = first.model_evaluations;
         const Scores s = score_frames(frames, c.truth);
@@ -128,7 +130,7 @@ SamplerBenchReport bench_samplers(const model::TalkingHeadModel& model, const Sa
         row.psnr_vs_reference += eval::psnr(frames.slice(0, 0, k), c.reference_frames.slice(0, 0, k)) / clips.size();
         for (int rep = 0; rep < o.repeats; ++rep) {
           throw_if_interrupted();
-          auto [r, unused] = run(model, g, c, video, size);
+          auto [r, unused] = run(model, g, c, video);
           (void)unused;
           denoise.push_back(r.stage_seconds["denoise"] / static_cast<double>(r.frames));
           whole.push_back(r.total_seconds / static_cast<double>(r.frames));

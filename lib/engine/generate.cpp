@@ -1,4 +1,4 @@
-#include "pipeline/generate.h"
+#include "engine/generate.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -17,7 +17,7 @@
 #include "io/audio.h"
 #include "io/image.h"
 #include "io/frame_sink.h"
-#include "pipeline/frame_noise.h"
+#include "engine/frame_noise.h"
 #include "sched/guidance.h"
 #include "sched/scheduler.h"
 
@@ -46,7 +46,9 @@ struct ConditionBatch {
 
 ConditionBatch condition_batch(const at::Tensor& ref_latent, const at::Tensor& ref_tokens, const at::Tensor& audio,
                                int64_t frames, const sched::GuidanceBranches& branches) {
-  const at::Tensor latents = ref_latent.expand({frames, -1, -1, -1});
+  std::vector<int64_t> per_frame(static_cast<size_t>(ref_latent.dim()), -1);
+  per_frame[0] = frames;
+  const at::Tensor latents = ref_latent.expand(per_frame);
   const at::Tensor tokens = ref_tokens.expand({frames, -1, -1});
   std::vector<at::Tensor> l, t, a;
   if (branches.uncond) {
@@ -89,7 +91,7 @@ void check_generate_paths(const GenerateOptions& o) {
   check_inputs_exist(o);
 }
 
-GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& o) {
+GenerateResult generate(const model::ModelFamily& model, const GenerateOptions& o) {
   check_generate_paths(o);
   const std::unique_ptr<io::FrameSink> sink = io::make_file_sink(o.output, o.crf);
   GenerateResult result = generate(model, o, *sink);
@@ -109,7 +111,7 @@ struct Plan {
   sched::GuidanceBranches branches;
 };
 
-Plan make_plan(const model::TalkingHeadModel& model, const GenerateOptions& o) {
+Plan make_plan(const model::ModelFamily& model, const GenerateOptions& o) {
   const model::ModelConfig& cfg = model.config();
   Plan plan;
   GenerateResult& result = plan.result;
@@ -124,9 +126,9 @@ Plan make_plan(const model::TalkingHeadModel& model, const GenerateOptions& o) {
   plan.overlap = std::min(o.chunk_overlap >= 0 ? o.chunk_overlap : cfg.generation.chunk_overlap, chunk - 1);
   plan.decode = o.decode.empty() ? cfg.generation.decode : o.decode;
   const std::string& decode = plan.decode;
-  if (decode != "direct" && decode != "reference_delta")
-    throw Error::input("", "--decode must be direct or reference_delta, not '" + decode + "'");
-  const int64_t granularity = cfg.size_granularity();
+  if (!model.accepts_decode(decode))
+    throw Error::input("", "--decode '" + decode + "' is not a decoding of this model's family (" + cfg.family + ")");
+  const int64_t granularity = model.size_granularity();
   if (result.size < 32 || result.size > 2048 || result.size % granularity != 0)
     throw Error::input("", "--size must be between 32 and 2048 and a multiple of " + std::to_string(granularity));
   if (result.fps < 1 || result.fps > 120) throw Error::input("", "--fps must be between 1 and 120");
@@ -152,12 +154,12 @@ Plan make_plan(const model::TalkingHeadModel& model, const GenerateOptions& o) {
 
 
 // Generation from decoded inputs, after make_plan; `label` names the audio in messages.
-GenerateResult run(const model::TalkingHeadModel& model, Plan plan, GenerateInputs inputs, const GenerateOptions& o,
+GenerateResult run(const model::ModelFamily& model, Plan plan, GenerateInputs inputs, const GenerateOptions& o,
                    io::FrameSink& sink, const std::string& label, Clock::time_point start);
 
 }  // namespace
 
-GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOptions& o, io::FrameSink& sink) {
+GenerateResult generate(const model::ModelFamily& model, const GenerateOptions& o, io::FrameSink& sink) {
   const auto start = Clock::now();
   require_inputs(o);
   check_inputs_exist(o);
@@ -199,7 +201,7 @@ GenerateResult generate(const model::TalkingHeadModel& model, const GenerateOpti
   return run(model, std::move(plan), std::move(inputs), o, *paste, o.audio.string(), start);
 }
 
-GenerateResult generate(const model::TalkingHeadModel& model, GenerateInputs inputs, const GenerateOptions& o,
+GenerateResult generate(const model::ModelFamily& model, GenerateInputs inputs, const GenerateOptions& o,
                         io::FrameSink& sink) {
   const auto start = Clock::now();
   Plan plan = make_plan(model, o);
@@ -219,7 +221,7 @@ GenerateResult generate(const model::TalkingHeadModel& model, GenerateInputs inp
 
 namespace {
 
-GenerateResult run(const model::TalkingHeadModel& model, Plan plan, GenerateInputs inputs, const GenerateOptions& o,
+GenerateResult run(const model::ModelFamily& model, Plan plan, GenerateInputs inputs, const GenerateOptions& o,
                    io::FrameSink& sink, const std::string& label, Clock::time_point start) {
   const model::ModelConfig& cfg = model.config();
   const nn::ScopedAttentionBackend attention(o.attention);  // this request's, on this thread
@@ -253,22 +255,15 @@ GenerateResult run(const model::TalkingHeadModel& model, Plan plan, GenerateInpu
   const double silence = mel.min().item<double>();  // windows are made per chunk, from this level
   timer.add("features", t0);
 
-  // 3. The reference latent.
+  // 3. The family's conditioning on the portrait.
   t0 = Clock::now();
-  at::Tensor reference = model.encode_images(portrait.unsqueeze(0));
-  at::Tensor reference_tokens = model.reference_tokens(reference);
-  // reference_delta: frames are portrait + decode(x) - decode(reference); `anchor` is the constant
-  // part, portrait - decode(reference), computed once.
-  at::Tensor anchor;
-  if (decode == "reference_delta")
-    anchor = portrait.unsqueeze(0).to(model.device(), model.dtype()) - model.decode_latents(reference);
+  const model::Reference reference = model.reference(model::PortraitInput{portrait, {}}, decode);
   timer.add("reference", t0);
   throw_if_cancelled(o.cancel.get());
 
   // 4. Chunks of frames: denoise, decode, encode. Memory is bounded by the chunk, not the audio.
   sink.begin(io::SinkFormat{static_cast<int>(result.size), static_cast<int>(result.size), result.fps, &speech});
-  const int64_t latent = cfg.latent_size(result.size);
-  const int64_t channels = cfg.vae.latent_channels;
+  const std::vector<int64_t> frame_shape = model.frame_shape(result.size);
   const auto options = at::TensorOptions().device(model.device()).dtype(model.dtype());
   std::unique_ptr<Progress> bar;
   if (o.progress) bar = std::make_unique<Progress>("generate", result.frames, "frames");
@@ -288,9 +283,9 @@ GenerateResult run(const model::TalkingHeadModel& model, Plan plan, GenerateInpu
     at::Tensor tokens = model.audio_tokens(
         audio::frame_windows_at(mel, first, n, result.fps, model.audio_window(), cfg.audio.mel, silence));
     std::vector<at::Tensor> noise;
-    for (int64_t f = first; f < first + n; ++f) noise.push_back(frame_noise(o.seed, f, {channels, latent, latent}));
+    for (int64_t f = first; f < first + n; ++f) noise.push_back(frame_noise(o.seed, f, frame_shape));
     at::Tensor x = (at::stack(noise) * scheduler->init_noise_sigma()).to(options);
-    const ConditionBatch cond = condition_batch(reference, reference_tokens, tokens, n, branches);
+    const ConditionBatch cond = condition_batch(reference.latents, reference.tokens, tokens, n, branches);
     // Multistep samplers keep state (previous outputs): every chunk starts a fresh trajectory.
     scheduler->set_timesteps(result.steps);
     for (size_t i = 0; i < scheduler->timesteps().size(); ++i) {
@@ -307,7 +302,9 @@ GenerateResult run(const model::TalkingHeadModel& model, Plan plan, GenerateInpu
     }
     if (pending.defined()) {
       const int64_t shared = pending.size(0);
-      at::Tensor w = (at::arange(1, shared + 1, at::kFloat) / static_cast<double>(shared + 1)).view({-1, 1, 1, 1});
+      std::vector<int64_t> column(static_cast<size_t>(x.dim()), 1);
+      column[0] = shared;
+      at::Tensor w = (at::arange(1, shared + 1, at::kFloat) / static_cast<double>(shared + 1)).view(column);
       w = w.to(options);
       x = at::cat({pending * (1.0 - w) + x.slice(0, 0, shared) * w, x.slice(0, shared)}, 0);
     }
@@ -316,8 +313,7 @@ GenerateResult run(const model::TalkingHeadModel& model, Plan plan, GenerateInpu
     timer.add("denoise", t0);
 
     t0 = Clock::now();
-    at::Tensor pixels = model.decode_latents(x.slice(0, 0, n - keep));
-    at::Tensor rgb = frames_to_rgb8(anchor.defined() ? pixels + anchor : pixels);
+    at::Tensor rgb = frames_to_rgb8(model.decode(x.slice(0, 0, n - keep), reference));
     timer.add("vae_decode", t0);
     const at::Tensor frames = rgb.cpu();
     if (o.on_rgb_frames) o.on_rgb_frames(frames, written);

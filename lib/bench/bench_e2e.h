@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "model/talking_head.h"
-#include "pipeline/generate.h"
+#include "model/family.h"
+#include "engine/generate.h"
 
 namespace thg::pipeline {
 
@@ -45,7 +45,7 @@ struct E2eBenchResult {
 // counts, and generation does the same work whatever the pixels are.
 GenerateInputs synthetic_inputs(int64_t size, double seconds, int sample_rate);
 
-E2eBenchResult bench_e2e(const model::TalkingHeadModel& model, const E2eBenchOptions& options);
+E2eBenchResult bench_e2e(const model::ModelFamily& model, const E2eBenchOptions& options);
 
 // The result as JSON (results.json's content; thg bench e2e --json prints it too).
 nlohmann::ordered_json e2e_bench_json(const E2eBenchResult& result);
