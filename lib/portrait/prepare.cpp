@@ -64,4 +64,10 @@ std::unique_ptr<PasteBackSink> PreparedPortrait::paste_back_into(io::FrameSink& 
   return std::make_unique<PasteBackSink>(inner, canvas_pixels, canvas.width, canvas.height, paste_map(), grayscale);
 }
 
+Landmarks PreparedPortrait::crop_landmarks() const {
+  Landmarks out = face().landmarks;
+  for (Point& p : out) p = photo_to_crop(p);
+  return out;
+}
+
 }  // namespace thg::portrait

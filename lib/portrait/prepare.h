@@ -38,6 +38,8 @@ struct PreparedPortrait {
   std::vector<uint8_t> canvas_pixels;  // uint8 RGB, canvas.height x canvas.width x 3
   bool grayscale = false;        // every canvas pixel gray: faces are pasted back in gray too
   const DetectedFace& face() const { return faces[static_cast<size_t>(chosen)]; }
+  // The chosen face's landmarks in the crop's pixels.
+  Landmarks crop_landmarks() const;
   // Which canvas pixels take which crop pixels (canvas -> photo -> crop).
   PasteMap paste_map() const;
   // A sink that pastes each crop into the canvas and writes the whole picture into `inner`.

@@ -15,8 +15,8 @@ struct Segment {
 // Most dominances fade with a 40 ms time constant (a neighbour's influence is gone within two
 // video frames, as in measured articulator trajectories); closures hold hard but briefly.
 Viseme v(double open, double width, double round, double teeth, double tongue, double dominance,
-         double decay = 0.04) {
-  return {{open, width, round, teeth, tongue}, dominance, decay};
+         double decay = 0.04, double press = 0.0) {
+  return {{open, width, round, teeth, tongue, press}, dominance, decay};
 }
 
 // Decodes one UTF-8 code point at s[i], advancing i; invalid bytes decode as U+FFFD.
@@ -53,7 +53,7 @@ MouthShape rest_mouth() { return {0.0, 0.5, 0.0, 0.0, 0.0}; }
 Viseme viseme_for(char32_t c) {
   switch (c) {
     // Lip closure: the strongest constraint in speech.
-    case U'p': case U'b': case U'm': case U'ɓ': return v(0.0, 0.45, 0.1, 0.0, 0.0, 4.0, 0.02);
+    case U'p': case U'b': case U'm': case U'ɓ': return v(0.0, 0.45, 0.1, 0.0, 0.0, 4.0, 0.02, 1.0);
     // Lower lip under the upper teeth.
     case U'f': case U'v': case U'ʋ': case U'ɱ': return v(0.08, 0.5, 0.0, 1.0, 0.0, 2.5, 0.025);
     // Tongue between the teeth.
@@ -121,7 +121,7 @@ std::vector<MouthShape> mouth_track(const std::vector<PhonemeEvent>& phonemes, d
   for (int f = 0; f < frames; ++f) {
     const double t = (f + 0.5) / fps;
     double total = 0;
-    MouthShape m{0, 0, 0, 0, 0};
+    MouthShape m{0, 0, 0, 0, 0, 0};
     for (const Segment& s : segments) {
       const double gap = t < s.begin ? s.begin - t : t > s.end ? t - s.end : 0.0;
       if (gap > 8 * s.viseme.decay) continue;
@@ -132,13 +132,14 @@ std::vector<MouthShape> mouth_track(const std::vector<PhonemeEvent>& phonemes, d
       m.round += w * s.viseme.shape.round;
       m.teeth += w * s.viseme.shape.teeth;
       m.tongue += w * s.viseme.shape.tongue;
+      m.press += w * s.viseme.shape.press;
     }
     if (total <= 0) {
       track[static_cast<size_t>(f)] = rest_mouth();
       continue;
     }
     track[static_cast<size_t>(f)] = {m.open / total, m.width / total, m.round / total, m.teeth / total,
-                                     m.tongue / total};
+                                     m.tongue / total, m.press / total};
   }
   return track;
 }

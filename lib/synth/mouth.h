@@ -18,6 +18,7 @@ struct MouthShape {
   double round = 0.0;   // lip rounding / protrusion (o, u, w)
   double teeth = 0.0;   // upper-teeth visibility
   double tongue = 0.0;  // tongue visibility
+  double press = 0.0;   // lips pressed together (p, b, m): closed whatever the face's rest opening
 };
 
 // The mouth at rest (silence): closed, neutral width.

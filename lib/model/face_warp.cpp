@@ -1,0 +1,304 @@
+#include "model/face_warp.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace thg::model {
+
+namespace {
+
+using portrait::Landmarks;
+using portrait::Point;
+
+Point operator+(Point a, Point b) { return {a.x + b.x, a.y + b.y}; }
+Point operator-(Point a, Point b) { return {a.x - b.x, a.y - b.y}; }
+Point operator*(double k, Point a) { return {k * a.x, k * a.y}; }
+double dot(Point a, Point b) { return a.x * b.x + a.y * b.y; }
+
+Point mean_of(const Landmarks& p, int first, int last) {
+  Point m;
+  for (int i = first; i <= last; ++i) m = m + p[static_cast<size_t>(i)];
+  return (1.0 / (last - first + 1)) * m;
+}
+
+// The face's own axes: ex from the image-left eye to the image-right eye, ey perpendicular to it
+// pointing down the face; iod the distance between the eye centres.
+struct FaceAxes {
+  Point ex, ey;
+  double iod = 1;
+};
+
+FaceAxes face_axes(const Landmarks& p) {
+  const Point d = mean_of(p, 42, 47) - mean_of(p, 36, 41);
+  const double iod = std::max(1e-6, std::hypot(d.x, d.y));
+  const Point ex = (1.0 / iod) * d;
+  return {ex, {-ex.y, ex.x}, iod};
+}
+
+// Inner lips: upper 61-63 above lower 67-65 (pairs), corners 60 and 64.
+constexpr int kUpperInner[3] = {61, 62, 63};
+constexpr int kLowerInner[3] = {67, 66, 65};
+
+// How far each point's displacement reaches (Gaussian sigma, in inter-ocular distances): lips are
+// close together and must not pull each other; the jaw line's points are far apart.
+double reach(int i) {
+  if (i <= 16) return 0.28;             // jaw line
+  if (i <= 26) return 0.15;             // brows
+  if (i <= 35) return 0.14;             // nose (static anchors)
+  if (i <= 47) return 0.07;             // eyes
+  return 0.09;                          // lips
+}
+
+// The points that drive the field above the lips' meeting line, and the one below it.
+std::vector<int> upper_points() {
+  std::vector<int> v;
+  for (int i = 0; i <= 3; ++i) v.push_back(i);
+  for (int i = 13; i <= 54; ++i) v.push_back(i);
+  for (int i : {60, 61, 62, 63, 64}) v.push_back(i);
+  return v;
+}
+std::vector<int> lower_points() {
+  std::vector<int> v;
+  for (int i = 2; i <= 14; ++i) v.push_back(i);
+  for (int i = 31; i <= 35; ++i) v.push_back(i);
+  for (int i : {48, 54, 55, 56, 57, 58, 59, 60, 64, 65, 66, 67}) v.push_back(i);
+  return v;
+}
+
+// A smooth displacement field on a coarse grid, upsampled to size x size: at each position the
+// Gaussian-weighted mean of the points' displacements, fading to zero away from all of them.
+at::Tensor displacement_field(const Landmarks& target, const Landmarks& rest, const std::vector<int>& points,
+                              double iod, int64_t size) {
+  constexpr int64_t kGrid = 64;
+  const auto k = static_cast<int64_t>(points.size());
+  std::vector<float> centres, sigmas, moves;
+  for (int i : points) {
+    const auto u = static_cast<size_t>(i);
+    centres.insert(centres.end(), {static_cast<float>(target[u].x), static_cast<float>(target[u].y)});
+    const double s = reach(i) * iod;
+    sigmas.push_back(static_cast<float>(1.0 / (2 * s * s)));
+    moves.insert(moves.end(),
+                 {static_cast<float>(target[u].x - rest[u].x), static_cast<float>(target[u].y - rest[u].y)});
+  }
+  const at::Tensor c = at::tensor(centres).view({k, 2});
+  const at::Tensor inv2s2 = at::tensor(sigmas).view({1, k});
+  const at::Tensor d = at::tensor(moves).view({k, 2});
+  // Grid positions in the crop's pixel-centre coordinates (as bilinear upsampling places them).
+  const at::Tensor g = (at::arange(kGrid, at::kFloat) + 0.5) * (static_cast<double>(size) / kGrid) - 0.5;
+  const at::Tensor gy = g.view({kGrid, 1}).expand({kGrid, kGrid}).reshape({-1, 1});
+  const at::Tensor gx = g.view({1, kGrid}).expand({kGrid, kGrid}).reshape({-1, 1});
+  const at::Tensor r2 = (gx - c.select(1, 0).view({1, k})).square() + (gy - c.select(1, 1).view({1, k})).square();
+  const at::Tensor w = at::exp(-r2 * inv2s2);                   // [G*G, K]
+  const at::Tensor field = at::matmul(w, d) / (w.sum(1, true) + 0.02);  // [G*G, 2]
+  const at::Tensor coarse = field.t().reshape({1, 2, kGrid, kGrid});
+  return at::upsample_bilinear2d(coarse, {size, size}, /*align_corners=*/false).squeeze(0);  // [2, S, S]
+}
+
+// Piecewise-linear v(u) through knots (sorted by u), constant beyond the ends.
+at::Tensor piecewise(const at::Tensor& u, std::vector<std::pair<double, double>> knots) {
+  std::sort(knots.begin(), knots.end());
+  for (size_t k = 1; k < knots.size(); ++k) knots[k].first = std::max(knots[k].first, knots[k - 1].first + 1e-3);
+  at::Tensor v = at::full_like(u, knots.front().second);
+  for (size_t k = 0; k + 1 < knots.size(); ++k) {
+    const auto [u0, v0] = knots[k];
+    const auto [u1, v1] = knots[k + 1];
+    const at::Tensor t = ((u - u0) / (u1 - u0)).clamp(0, 1);
+    v = at::where(u >= u0, v0 + (v1 - v0) * t, v);
+  }
+  return v;
+}
+
+// The inner lips of a face in the (u, v) frame of `origin` and `axes`.
+struct MouthCurves {
+  std::vector<std::pair<double, double>> upper, lower, middle;
+  double left = 0, right = 0;  // u of the inner corners
+};
+
+MouthCurves mouth_curves(const Landmarks& p, Point origin, const FaceAxes& a) {
+  auto uv = [&](int i) {
+    const Point d = p[static_cast<size_t>(i)] - origin;
+    return std::pair<double, double>{dot(d, a.ex), dot(d, a.ey)};
+  };
+  MouthCurves m;
+  const auto l = uv(60), r = uv(64);
+  m.left = std::min(l.first, r.first);
+  m.right = std::max(l.first, r.first);
+  m.upper = {l, r};
+  m.lower = {l, r};
+  m.middle = {l, r};
+  for (int k = 0; k < 3; ++k) {
+    const auto up = uv(kUpperInner[k]), lo = uv(kLowerInner[k]);
+    m.upper.push_back(up);
+    m.lower.push_back(lo);
+    m.middle.push_back({(up.first + lo.first) / 2, (up.second + lo.second) / 2});
+  }
+  return m;
+}
+
+// Soft "inside the inner lips" of the curves at (u, v); 0 where the lips touch.
+at::Tensor inside_mouth(const at::Tensor& u, const at::Tensor& v, const MouthCurves& m) {
+  const at::Tensor up = piecewise(u, m.upper), lo = piecewise(u, m.lower);
+  const at::Tensor across = at::sigmoid((u - m.left) / 0.7) * at::sigmoid((m.right - u) / 0.7);
+  return across * at::sigmoid((v - up) / 0.5) * at::sigmoid((lo - v) / 0.5) * ((lo - up) / 1.5).clamp(0, 1);
+}
+
+// Mean colour of the image around a point (a few pixels), for the mouth's own tones.
+at::Tensor colour_near(const at::Tensor& image, Point p, int64_t radius) {
+  const int64_t s = image.size(1);
+  const int64_t x = std::clamp<int64_t>(std::llround(p.x), 0, s - 1), y = std::clamp<int64_t>(std::llround(p.y), 0, s - 1);
+  return image.slice(1, std::max<int64_t>(0, y - radius), std::min(s, y + radius + 1))
+      .slice(2, std::max<int64_t>(0, x - radius), std::min(s, x + radius + 1))
+      .mean({1, 2});
+}
+
+}  // namespace
+
+double lip_opening(const Landmarks& p) {
+  const FaceAxes a = face_axes(p);
+  double gap = 0;
+  for (int k = 0; k < 3; ++k)
+    gap += dot(p[static_cast<size_t>(kLowerInner[k])] - p[static_cast<size_t>(kUpperInner[k])], a.ey);
+  return std::max(0.0, gap / 3) / a.iod;
+}
+
+Landmarks move_landmarks(const Landmarks& rest, const MotionFrame& m, bool with_head) {
+  const FaceAxes a = face_axes(rest);
+  Landmarks q = rest;
+  auto shift = [&](int i, double along_ey, double along_ex = 0) {
+    q[static_cast<size_t>(i)] = q[static_cast<size_t>(i)] + along_ey * a.ey + along_ex * a.ex;
+  };
+  // Opening: the rest gap plus the motion's opening; pressing closes whatever was open. The jaw
+  // carries most of an opening (the lower lip), the lips share a closing.
+  const double rest_gap = lip_opening(rest) * a.iod;
+  // Pressed lips roll in a little: their inner edges meet past the line, so no sliver of teeth
+  // stays between them.
+  const double press = std::clamp<double>(m[kPress], 0, 1);
+  const double gap = (1.0 - press) * (rest_gap + 0.32 * std::max(0.0f, m[kOpen]) * a.iod) - press * 0.06 * a.iod;
+  const double change = gap - rest_gap;
+  const double upper_share = change > 0 ? 0.22 : 0.5;
+  const double up = -upper_share * change, down = (1 - upper_share) * change;
+  for (int i : {61, 62, 63}) shift(i, up);
+  for (int i : {50, 51, 52}) shift(i, 0.85 * up);
+  for (int i : {49, 53}) shift(i, 0.6 * up);
+  for (int i : {65, 66, 67, 56, 57, 58}) shift(i, down);
+  for (int i : {55, 59}) shift(i, 0.75 * down);
+  for (int i : {48, 54, 60, 64}) shift(i, 0.35 * down);
+  // The jaw follows the lower lip; the chin most, the angles of the jaw hardly.
+  const double jaw = change > 0 ? down : 0.4 * down;
+  const double jaw_share[17] = {0, 0, 0, 0.05, 0.15, 0.35, 0.6, 0.8, 0.9, 0.8, 0.6, 0.35, 0.15, 0.05, 0, 0, 0};
+  for (int i = 0; i <= 16; ++i) shift(i, jaw_share[i] * jaw);
+  // Width: spreading and rounding move the lips along the mouth's axis about its centre.
+  const Point centre = mean_of(rest, 48, 67);
+  const double spread = 0.32 * (m[kWidth] - 0.5) - 0.22 * std::clamp<double>(m[kRound], 0, 1);
+  for (int i = 48; i <= 67; ++i) shift(i, 0, spread * dot(rest[static_cast<size_t>(i)] - centre, a.ex));
+  // Blinks: the upper lids come down onto the lower ones.
+  const double blink = 0.92 * std::clamp<double>(m[kBlink], 0, 1);
+  for (auto [upper, lower] : {std::pair{37, 41}, {38, 40}, {43, 47}, {44, 46}})
+    q[static_cast<size_t>(upper)] =
+        q[static_cast<size_t>(upper)] + blink * (rest[static_cast<size_t>(lower)] - rest[static_cast<size_t>(upper)]);
+  for (int i = 17; i <= 26; ++i) shift(i, -m[kBrow] * a.iod);
+  if (!with_head) return q;
+  // Head: a similarity about the face's centre.
+  const Point c = mean_of(rest, 0, 67);
+  const double s = 1.0 + m[kScale], cr = std::cos(m[kRoll]), sr = std::sin(m[kRoll]);
+  const Point t = (m[kShiftX] * a.iod) * a.ex + (m[kShiftY] * a.iod) * a.ey;
+  for (Point& p : q) {
+    const Point d = p - c;
+    p = c + Point{s * (cr * d.x - sr * d.y), s * (sr * d.x + cr * d.y)} + t;
+  }
+  return q;
+}
+
+at::Tensor render_motion(const at::Tensor& image_in, const Landmarks& rest, const at::Tensor& motion_in) {
+  const at::Tensor image = image_in.to(at::kFloat).contiguous();
+  const at::Tensor motion = motion_in.to(at::kCPU, at::kFloat).contiguous();
+  const int64_t size = image.size(2), n = motion.size(0);
+  const auto opt = at::TensorOptions().dtype(at::kFloat).device(image.device());
+  const FaceAxes a = face_axes(rest);
+  const Point face_centre = mean_of(rest, 0, 67);
+  const Point mouth_origin = mean_of(rest, 48, 67);
+  const at::Tensor ramp = at::arange(size, opt);
+  const at::Tensor X = ramp.view({1, size}).expand({size, size});
+  const at::Tensor Y = ramp.view({size, 1}).expand({size, size});
+  // How much of the head's own motion a pixel follows: all of it on the face, none at the border.
+  const at::Tensor head_weight =
+      ((2.3 * a.iod - at::sqrt((X - face_centre.x).square() + (Y - face_centre.y).square())) / (0.8 * a.iod)).clamp(0, 1);
+  const MouthCurves rest_mouth = mouth_curves(rest, mouth_origin, a);
+  // The mouth's own tones: the lips' colour for the cavity, the skin's brightness for the teeth.
+  const at::Tensor lips = (colour_near(image, rest[51], 2) + colour_near(image, rest[57], 2)) / 2;
+  const at::Tensor skin = colour_near(image, rest[29], 3);
+  const double brightness = std::clamp(skin.mean().item<double>() / 0.6, 0.45, 1.15);
+  const at::Tensor cavity_colour = (lips * at::tensor({0.55f, 0.36f, 0.36f}).to(opt.device())).view({3, 1, 1});
+  const at::Tensor teeth_colour = (at::tensor({0.86f, 0.84f, 0.79f}).to(opt.device()) * brightness).view({3, 1, 1});
+  const std::vector<int> upper = upper_points(), lower = lower_points();
+
+  std::vector<at::Tensor> frames;
+  for (int64_t f = 0; f < n; ++f) {
+    MotionFrame m{};
+    for (int c = 0; c < kMotionChannels; ++c) m[static_cast<size_t>(c)] = motion[f][c].item<float>();
+    // 1. Undo the head's similarity (weighted), giving positions in the face's own frame.
+    const double s = 1.0 + m[kScale], cr = std::cos(-m[kRoll]), sr = std::sin(-m[kRoll]);
+    const Point t = (m[kShiftX] * a.iod) * a.ex + (m[kShiftY] * a.iod) * a.ey;
+    const at::Tensor dx = X - face_centre.x - t.x, dy = Y - face_centre.y - t.y;
+    const at::Tensor hx = face_centre.x + (cr * dx - sr * dy) / s, hy = face_centre.y + (sr * dx + cr * dy) / s;
+    const at::Tensor lx = X + head_weight * (hx - X), ly = Y + head_weight * (hy - Y);
+    // 2. The face's own motion: two fields split at the lips' meeting line.
+    const Landmarks moved = move_landmarks(rest, m, /*with_head=*/false);
+    const at::Tensor up_field = displacement_field(moved, rest, upper, a.iod, size).to(opt.device());
+    const at::Tensor low_field = displacement_field(moved, rest, lower, a.iod, size).to(opt.device());
+    const at::Tensor u = (lx - mouth_origin.x) * a.ex.x + (ly - mouth_origin.y) * a.ex.y;
+    const at::Tensor v = (lx - mouth_origin.x) * a.ey.x + (ly - mouth_origin.y) * a.ey.y;
+    const MouthCurves target = mouth_curves(moved, mouth_origin, a);
+    // Sharp at the lips (they part cleanly), soft beyond the corners (the cheeks stay whole).
+    const double half = (target.right - target.left) / 2, mid_u = (target.right + target.left) / 2;
+    const at::Tensor beyond = (((u - mid_u).abs() - half) / (0.3 * a.iod)).clamp(0, 1);
+    const at::Tensor below = at::sigmoid((v - piecewise(u, target.middle)) / (0.6 + 0.25 * a.iod * beyond));
+    at::Tensor sx = lx - (up_field[0] * (1 - below) + low_field[0] * below);
+    at::Tensor sy = ly - (up_field[1] * (1 - below) + low_field[1] * below);
+    // Inside the opening, what the mouth shows moves rigidly with its lip (teeth do not stretch):
+    // each column shifts by exactly its inner lip's displacement across the mouth.
+    const at::Tensor opening = inside_mouth(u, v, target);
+    {
+      std::vector<std::pair<double, double>> up_shift, low_shift;
+      for (size_t k = 0; k < target.upper.size(); ++k) {
+        up_shift.push_back({target.upper[k].first, target.upper[k].second - rest_mouth.upper[k].second});
+        low_shift.push_back({target.lower[k].first, target.lower[k].second - rest_mouth.lower[k].second});
+      }
+      const at::Tensor shift = at::where(below < 0.5, piecewise(u, up_shift), piecewise(u, low_shift));
+      // The lips' inner edges too, so that lips which meet leave no sliver of what was between.
+      const at::Tensor near_line = at::exp(-((v - piecewise(u, target.middle)) / (0.05 * a.iod)).square()) *
+                                   at::sigmoid((u - target.left) / 0.7) * at::sigmoid((target.right - u) / 0.7);
+      const at::Tensor rigid = at::maximum(opening, near_line);
+      sx = sx * (1 - rigid) + (lx - shift * a.ey.x) * rigid;
+      sy = sy * (1 - rigid) + (ly - shift * a.ey.y) * rigid;
+    }
+    // 3. Fetch the photo's pixels.
+    const at::Tensor grid = at::stack({(sx + 0.5) * (2.0 / size) - 1, (sy + 0.5) * (2.0 / size) - 1}, -1).unsqueeze(0);
+    at::Tensor out = at::grid_sampler(image.unsqueeze(0), grid, /*bilinear*/ 0, /*border*/ 1, /*align_corners=*/false)
+                         .squeeze(0);
+    // 4. The opening: inside the moved inner lips, whatever the photo's mouth did not show there
+    // becomes the mouth's interior (upper teeth under the upper lip, darkness behind).
+    const at::Tensor su = (sx - mouth_origin.x) * a.ex.x + (sy - mouth_origin.y) * a.ex.y;
+    const at::Tensor sv = (sx - mouth_origin.x) * a.ey.x + (sy - mouth_origin.y) * a.ey.y;
+    // What the photo's mouth shows there counts only from the half that moves with the pixel's
+    // field (upper teeth with the upper lip, lower teeth with the jaw); anything else was hidden.
+    const at::Tensor source_half = at::where(below < 0.5, sv <= piecewise(su, rest_mouth.middle) + 0.5,
+                                             sv >= piecewise(su, rest_mouth.middle) - 0.5).to(at::kFloat);
+    const at::Tensor shown = inside_mouth(su, sv, rest_mouth) * source_half;
+    const at::Tensor revealed = (opening - shown).clamp(0, 1);  // exactly 0 where nothing moved
+    const at::Tensor top = piecewise(u, target.upper), gap = (piecewise(u, target.lower) - top).clamp_min(0);
+    const at::Tensor tooth_depth = at::minimum(gap * 0.42, at::full_like(gap, 0.085 * a.iod));
+    const at::Tensor across = (1 - ((u - mid_u).abs() / (0.75 * half + 1e-3)).square()).clamp(0, 1);
+    const at::Tensor teeth = at::sigmoid((top + tooth_depth - v) / 0.6) * across * (gap / 3.0).clamp(0, 1);
+    const at::Tensor depth = 1 - 0.6 * (1 - ((v - top) / (gap + 1e-3) * 2 - 1).square()).clamp(0, 1);
+    const at::Tensor interior = teeth * teeth_colour + (1 - teeth) * cavity_colour * depth;
+    out = out * (1 - revealed) + interior * revealed;
+    frames.push_back(out.clamp(0, 1));
+  }
+  return at::stack(frames);
+}
+
+}  // namespace thg::model

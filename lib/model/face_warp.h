@@ -1,0 +1,33 @@
+#pragma once
+// The motion-warp family's renderer: a frame's motion (model/motion.h) carried out on the
+// portrait's own pixels. The face's 68 landmarks are moved as the motion says (lips, jaw, lids,
+// brows, head), and every output pixel is fetched from where that motion brought it from:
+//   - two smooth displacement fields, one for the face above the lips' meeting line and one for
+//     the jaw below it, so that lips that open or close never smear into each other, and teeth the
+//     photo shows move with their jaw (upper with the head, lower with the chin) and disappear
+//     behind lips that press together;
+//   - the mouth opening: where the moved inner lips uncover what the photo's own mouth did not
+//     show, a dark cavity with upper teeth, in the photo's own lip colour and brightness;
+//   - the head's small rotation, scale and shift, fading out towards the crop's border (which the
+//     paste-back mask leaves to the photo).
+// Nothing is rendered at a lower resolution and upscaled: the fields are smooth (computed on a
+// coarse grid), the image is sampled at the crop's full size.
+#include <ATen/core/Tensor.h>
+
+#include "model/motion.h"
+#include "portrait/face_detector.h"
+
+namespace thg::model {
+
+// Where the motion puts the face's landmarks (same pixels as `rest`). `with_head` false leaves out
+// the head pose (the face's own movements only).
+portrait::Landmarks move_landmarks(const portrait::Landmarks& rest, const MotionFrame& motion, bool with_head = true);
+
+// The inner lips' opening of a face in inter-ocular distances (mean over the three inner pairs).
+double lip_opening(const portrait::Landmarks& face);
+
+// image [3, S, S] float in [0, 1] (any device), its landmarks (pixels of that image), motion
+// [n, kMotionChannels] -> frames [n, 3, S, S] float in [0, 1] on the image's device.
+at::Tensor render_motion(const at::Tensor& image, const portrait::Landmarks& landmarks, const at::Tensor& motion);
+
+}  // namespace thg::model
