@@ -8,6 +8,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/failure_message.h"
+#include "train/motion_trainer.h"
 #include "train/trainer.h"
 
 int main(int argc, char** argv) {
@@ -19,7 +20,8 @@ int main(int argc, char** argv) {
   app.add_option("--recipe", recipe, "Training recipe (configs/train/*.yaml)")->required();
   app.add_option("--dataset", o.dataset, "train.jsonl of a thg-synth dataset")->required();
   app.add_option("--out", o.out, "Run folder: checkpoints and stage results (resumed when present)")->required();
-  app.add_option("--stage", stage, "vae, unet or all")->capture_default_str();
+  app.add_option("--stage", stage, "vae, unet or all (pixel-latent recipes); motion-warp recipes have one stage")
+      ->capture_default_str();
   app.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str();
   app.add_option("--max-steps", o.max_steps_this_run, "Stop with a checkpoint after this many steps (time-boxed runs)");
   app.add_option("--export", export_path, "When training is complete, write the model here as fp16 safetensors");
@@ -31,6 +33,15 @@ int main(int argc, char** argv) {
     o.device = thg::select_device(device);
     o.resume = !fresh;
     bool complete = true;
+    if (o.recipe.model.family == "motion-warp") {
+      complete = thg::train::train_motion(o);
+      if (complete && !export_path.empty()) {
+        std::filesystem::copy_file(o.out / "motion.safetensors", export_path,
+                                   std::filesystem::copy_options::overwrite_existing);
+        std::printf("exported %s (fp16)\n", export_path.c_str());
+      }
+      return complete ? 0 : 75;
+    }
     if (stage == "vae" || stage == "all") complete = thg::train::run_stage(o, "vae");
     if (complete && (stage == "unet" || stage == "all")) complete = thg::train::run_stage(o, "unet");
     if (stage != "vae" && stage != "unet" && stage != "all") throw thg::Error::input("", "--stage must be vae, unet or all");

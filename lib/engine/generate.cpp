@@ -132,8 +132,8 @@ Plan make_plan(const model::ModelFamily& model, const GenerateOptions& o) {
   if (result.size < 32 || result.size > 2048 || result.size % granularity != 0)
     throw Error::input("", "--size must be between 32 and 2048 and a multiple of " + std::to_string(granularity));
   if (result.fps < 1 || result.fps > 120) throw Error::input("", "--fps must be between 1 and 120");
-  if (!cfg.unet.temporal_attention_levels.empty() && chunk > cfg.unet.temporal_max_frames)
-    throw Error::input("", "--chunk-frames must be at most " + std::to_string(cfg.unet.temporal_max_frames) +
+  if (const int64_t limit = model.max_chunk_frames(); limit > 0 && chunk > limit)
+    throw Error::input("", "--chunk-frames must be at most " + std::to_string(limit) +
                                " for this model (its temporal attention's frame limit)");
 
   // The sampler and guidance are built (and their options validated) before any expensive work.
@@ -175,6 +175,10 @@ GenerateResult generate(const model::ModelFamily& model, const GenerateOptions& 
     prepared = portrait::prepare_portrait(o.portrait, static_cast<int>(plan.result.size),
                                           portrait::FaceTemplate{f.eye_y, f.eye_distance, f.mouth_y}, o.placement);
     inputs.portrait = prepared->crop;
+    std::vector<float> points;
+    for (const portrait::Point& p : prepared->crop_landmarks())
+      points.insert(points.end(), {static_cast<float>(p.x), static_cast<float>(p.y)});
+    inputs.landmarks = at::tensor(points).view({68, 2});
     GenerateResult::Face& face = plan.result.face;
     face.index = prepared->chosen;
     face.found = static_cast<int>(prepared->faces.size());
@@ -211,6 +215,9 @@ GenerateResult generate(const model::ModelFamily& model, GenerateInputs inputs, 
       p.scalar_type() != at::kFloat)
     throw Error::input("portrait", "must be a float32 tensor [3, " + std::to_string(size) + ", " + std::to_string(size) +
                                        "] (the generation size)");
+  const at::Tensor& l = inputs.landmarks;
+  if (l.defined() && (l.dim() != 2 || l.size(0) != 68 || l.size(1) != 2 || l.scalar_type() != at::kFloat))
+    throw Error::input("landmarks", "must be a float32 tensor [68, 2] (the portrait's pixels)");
   const io::AudioBuffer& a = inputs.speech;
   if (a.sample_rate < 1 || a.channels < 1 || a.samples.size() % static_cast<size_t>(a.channels) != 0)
     throw Error::input("speech", "needs a sample rate, a channel count and whole frames of samples");
@@ -257,7 +264,7 @@ GenerateResult run(const model::ModelFamily& model, Plan plan, GenerateInputs in
 
   // 3. The family's conditioning on the portrait.
   t0 = Clock::now();
-  const model::Reference reference = model.reference(model::PortraitInput{portrait, {}}, decode);
+  const model::Reference reference = model.reference(model::PortraitInput{portrait, inputs.landmarks}, decode);
   timer.add("reference", t0);
   throw_if_cancelled(o.cancel.get());
 

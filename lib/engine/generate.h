@@ -90,6 +90,8 @@ void check_generate_paths(const GenerateOptions& options);
 struct GenerateInputs {
   at::Tensor portrait;     // float32 [3, size, size] in [0, 1], size = the generation size
   io::AudioBuffer speech;  // any rate and channel count (resampled to the model's)
+  at::Tensor landmarks;    // float32 [68, 2]: the face's landmarks in the portrait's pixels, or
+                           // undefined (the motion-warp family needs them)
 };
 
 // Decoded inputs -> frames into `sink`. options.portrait, options.audio and options.output are not

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "model/family.h"
+#include "model/motion.h"
 #include "nn/attention.h"
 #include "sched/targets.h"
 
@@ -156,6 +157,16 @@ void face_fields(Visit& v, FaceTemplateConfig& c) {
   v("mouth_y", c.mouth_y);
 }
 
+template <class Visit>
+void motion_fields(Visit& v, MotionConfig& c) {
+  v("dim", c.dim);
+  v("layers", c.layers);
+  v("heads", c.heads);
+  v("max_frames", c.max_frames);
+  v("mean", c.mean);
+  v("std", c.std);
+}
+
 // Visits every section of a config: `top(key, value)` for top-level scalars and
 // `section(key, fields_function, struct)` for the nested ones.
 template <class Visitor>
@@ -171,6 +182,7 @@ void visit_config(Visitor& v, ModelConfig& c) {
   v.section("scheduler", c.scheduler, [](auto& w, auto& s) { scheduler_fields(w, s); });
   v.section("generation", c.generation, [](auto& w, auto& s) { generation_fields(w, s); });
   v.section("face", c.face, [](auto& w, auto& s) { face_fields(w, s); });
+  v.section("motion", c.motion, [](auto& w, auto& s) { motion_fields(w, s); });
 }
 
 struct Reader {
@@ -219,9 +231,10 @@ void ModelConfig::validate() const {
   sched::check_sampler_inverts(scheduler, generation.sampler);
   if (!(face.eye_y > 0 && face.eye_y < face.mouth_y && face.mouth_y < 1 && face.eye_distance > 0 && face.eye_distance < 1))
     throw Error::input("", "config face: needs 0 < eye_y < mouth_y < 1 and 0 < eye_distance < 1");
+  scheduler.validate();
+  if (family == "motion-warp") return validate_motion();
   vae.validate();
   unet.validate();
-  scheduler.validate();
   if (audio.heads < 1 || audio.dim < 1 || audio.dim > 8192 || audio.layers > 64 || audio.context_frames > 64 ||
       audio.mel.n_mels > 512 || audio.mel.n_fft > 8192 || reference.dim < 1 || reference.dim > 8192 ||
       reference.patch_size > 64 || image_size > 4096)
@@ -254,6 +267,33 @@ void ModelConfig::validate() const {
                            "clean latent's change from the reference)");
   // An overlap of a whole chunk or more is clamped to chunk_frames - 1 when generating.
   if (generation.chunk_overlap < 0) throw Error::input("", "config: generation.chunk_overlap must be >= 0");
+}
+
+void ModelConfig::validate_motion() const {
+  const int64_t channels = kMotionChannels;
+  if (motion.dim < 8 || motion.dim > 4096 || motion.heads < 1 || motion.dim % motion.heads != 0 || motion.layers < 1 ||
+      motion.layers > 64 || motion.max_frames < 1 || motion.max_frames > 4096)
+    throw Error::input("", "config motion: dim 8..4096 divisible by heads, layers 1..64, max_frames 1..4096");
+  if ((!motion.mean.empty() && static_cast<int64_t>(motion.mean.size()) != channels) ||
+      motion.std.size() != motion.mean.size())
+    throw Error::input("", "config motion: mean and std need one value per motion channel (" + std::to_string(channels) + ")");
+  for (double s : motion.std)
+    if (!(s > 0)) throw Error::input("", "config motion: every std must be positive");
+  if (audio.heads < 1 || audio.dim < 1 || audio.dim > 8192 || audio.dim % audio.heads != 0 || audio.layers < 0 ||
+      audio.layers > 64 || audio.context_frames < 0 || audio.context_frames > 64 || audio.mel.sample_rate != 16000 ||
+      audio.mel.n_fft < 16 || audio.mel.n_fft > 8192 || audio.mel.hop_length < 1 || audio.mel.n_mels < 1 ||
+      audio.mel.n_mels > 512)
+    throw Error::input("", "config audio: heads/dim/layers/context out of range, or not 16 kHz");
+  if (image_size < 32 || image_size > 4096 || image_size % 2 != 0)
+    throw Error::input("", "config: image_size must be even, 32..4096");
+  nn::parse_attention_backend(generation.attention);
+  if (generation.sigma_schedule != "default" && generation.sigma_schedule != "karras")
+    throw Error::input("", "config: generation.sigma_schedule must be default or karras");
+  if (generation.steps < 1 || generation.chunk_frames < 1 || generation.fps < 1 || generation.chunk_overlap < 0)
+    throw Error::input("", "config: generation.steps, chunk_frames and fps must be positive, chunk_overlap >= 0");
+  if (generation.chunk_frames > motion.max_frames)
+    throw Error::input("", "config: generation.chunk_frames must be at most motion.max_frames");
+  if (generation.decode != "direct") throw Error::input("", "config: a motion-warp model decodes direct");
 }
 
 ModelConfig parse_model_config(const std::string& yaml, const std::string& source) {

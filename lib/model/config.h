@@ -51,10 +51,23 @@ struct FaceTemplateConfig {
   double mouth_y = 0.67;       // the centre of the 20 lip landmarks
 };
 
+// The motion-warp family's denoiser (model/motion_warp.h): a transformer over the frames of a
+// chunk, each frame one token of motion (model/motion.h), attending to its audio window's tokens.
+struct MotionConfig {
+  int64_t dim = 192;
+  int64_t layers = 4;
+  int64_t heads = 4;
+  int64_t max_frames = 64;      // the longest chunk its position embedding covers
+  // Per-channel normalisation of the motion (the denoiser works on (motion - mean) / std),
+  // measured on the training data; empty: none.
+  std::vector<double> mean, std;
+};
+
 struct ModelConfig {
   std::string name = "thg";
   // Which implementation runs this config (model/family.h): "pixel-latent" is the autoencoder +
-  // UNet over image latents (TalkingHeadModel).
+  // UNet over image latents (TalkingHeadModel); "motion-warp" generates motion and renders it by
+  // warping the portrait (MotionWarpModel; sections vae, unet and reference unused).
   std::string family = "pixel-latent";
   int64_t image_size = 128;
   nn::AutoencoderConfig vae;
@@ -64,6 +77,7 @@ struct ModelConfig {
   sched::ScheduleConfig scheduler;
   GenerationDefaults generation;
   FaceTemplateConfig face;
+  MotionConfig motion;  // family motion-warp only
   // The UNet predicts the clean latent as a change from the reference latent (its output plus the
   // concatenated reference latent is the "sample" prediction). An untrained UNet then already
   // reproduces the portrait, and training spends its steps on what moves: mouth, blinks, pose.
@@ -72,6 +86,7 @@ struct ModelConfig {
 
   // Checks consistency between the parts (channels, sizes); throws Error::input.
   void validate() const;
+  void validate_motion() const;  // the motion-warp family's part of validate()
   int64_t latent_size(int64_t image_size) const { return image_size / vae.downscale(); }
   // Image sizes must be multiples of this (autoencoder x UNet downsampling x reference patches).
   int64_t size_granularity() const {

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "io/safetensors.h"
+#include "model/motion_warp.h"
 #include "model/talking_head.h"
 
 namespace thg::model {
@@ -19,6 +20,8 @@ const std::vector<FamilyRow>& family_table() {
   static const std::vector<FamilyRow> table{
       {"pixel-latent", [](const std::filesystem::path& w) -> std::unique_ptr<ModelFamily> { return TalkingHeadModel::load(w); },
        [](const ModelConfig& c, uint64_t seed) -> std::unique_ptr<ModelFamily> { return TalkingHeadModel::random(c, seed); }},
+      {"motion-warp", [](const std::filesystem::path& w) -> std::unique_ptr<ModelFamily> { return MotionWarpModel::load(w); },
+       [](const ModelConfig& c, uint64_t seed) -> std::unique_ptr<ModelFamily> { return MotionWarpModel::random(c, seed); }},
   };
   return table;
 }

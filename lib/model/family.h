@@ -27,6 +27,7 @@ struct Reference {
   at::Tensor latents;  // [1, ...]: concatenated to each noisy sample (zeros when guidance drops it)
   at::Tensor tokens;   // [1, N, dim]: the denoiser's reference cross-attention tokens
   at::Tensor state;    // the family's own, for decode (e.g. the pixel family's reference_delta anchor)
+  at::Tensor portrait, landmarks;  // the PortraitInput, for families that render from the photo
 };
 
 // The portrait as the family receives it.
@@ -52,6 +53,8 @@ class ModelFamily {
   virtual int64_t size_granularity() const = 0;
   // The shape of one frame's sample (the noise the sampler starts from) at generation size `size`.
   virtual std::vector<int64_t> frame_shape(int64_t size) const = 0;
+  // The most frames one chunk may hold (its temporal attention's limit); 0: any.
+  virtual int64_t max_chunk_frames() const = 0;
   // Decoding modes this family accepts for `decode` below ("direct", ...).
   virtual bool accepts_decode(const std::string& decode) const = 0;
 

@@ -38,6 +38,9 @@ class TalkingHeadModel final : public ModelFamily {
   int64_t size_granularity() const override { return config_.size_granularity(); }
   std::vector<int64_t> frame_shape(int64_t size) const override;
   bool accepts_decode(const std::string& decode) const override;
+  int64_t max_chunk_frames() const override {
+    return config_.unet.temporal_attention_levels.empty() ? 0 : config_.unet.temporal_max_frames;
+  }
   Reference reference(const PortraitInput& portrait, const std::string& decode) const override;
   at::Tensor decode(const at::Tensor& samples, const Reference& reference) const override;
 

@@ -1,4 +1,7 @@
 #include "synth/dataset.h"
+#include "synth/motion_track.h"
+
+#include <optional>
 
 #include <atomic>
 #include <cmath>
@@ -83,7 +86,8 @@ ClipSpec clip_spec(uint64_t dataset_seed, const std::string& split, int64_t inde
   return c;
 }
 
-ClipFiles write_clip(const ClipSpec& spec, SpeechSynthesizer& synthesizer, int size, int fps, const fs::path& dir) {
+ClipFiles write_clip(const ClipSpec& spec, SpeechSynthesizer& synthesizer, int size, int fps, const fs::path& dir,
+                     bool render_video) {
   // A clip is complete once its mouth.csv exists; anything else in its folder is what a killed
   // run left (files of the clip, a writer's hidden temporary) and is made again from scratch.
   fs::remove_all(dir);
@@ -109,20 +113,28 @@ ClipFiles write_clip(const ClipSpec& spec, SpeechSynthesizer& synthesizer, int s
   render_portrait(face, size, rgb.data());
   io::write_png(files.portrait, rgb.data(), size, size);
   io::write_wav(files.audio, mono);
-  // Near-lossless ground truth: the comparison target must not carry codec blur.
-  io::Mp4Writer video(files.video, io::VideoSpec{size, size, fps, 8, "fast"}, mono);
+  std::vector<model::MotionFrame> motion;
+  for (int f = 0; f < frames; ++f)
+    motion.push_back(motion_frame(face, poses[static_cast<size_t>(f)], mouth[static_cast<size_t>(f)]));
+  write_file_atomically(dir / "motion.csv", motion_csv(motion));
+  // Near-lossless ground truth: the comparison target must not carry codec blur. Without video
+  // (a motion-only dataset) the frames are not rendered at all.
+  std::optional<io::Mp4Writer> video;
+  if (render_video) video.emplace(files.video, io::VideoSpec{size, size, fps, 8, "fast"}, mono);
   std::ostringstream csv;
   csv << "frame,open,width,round,teeth,tongue,box_x0,box_y0,box_x1,box_y1\n";
   for (int f = 0; f < frames; ++f) {
     throw_if_interrupted();
     const MouthShape& m = mouth[static_cast<size_t>(f)];
-    render_frame(face, poses[static_cast<size_t>(f)], m, size, rgb.data());
-    video.write_frame(rgb.data());
+    if (video) {
+      render_frame(face, poses[static_cast<size_t>(f)], m, size, rgb.data());
+      video->write_frame(rgb.data());
+    }
     const PixelBox box = mouth_box(face, poses[static_cast<size_t>(f)], size);
     csv << f << ',' << m.open << ',' << m.width << ',' << m.round << ',' << m.teeth << ',' << m.tongue << ','
         << box.x0 << ',' << box.y0 << ',' << box.x1 << ',' << box.y1 << '\n';
   }
-  video.finish();
+  if (video) video->finish();
   write_file_atomically(files.mouth, csv.str());
   return files;
 }
@@ -170,7 +182,7 @@ DatasetSummary make_dataset(const DatasetOptions& o, SpeechSynthesizer& synthesi
           // resumed dataset's manifests are identical to an uninterrupted one's.
           job.files.seconds = io::decode_audio(job.files.audio).seconds();
         } else {
-          job.files = write_clip(job.spec, synthesizer, o.size, o.fps, dir);
+          job.files = write_clip(job.spec, synthesizer, o.size, o.fps, dir, o.render_video);
         }
       } catch (...) {
         std::lock_guard<std::mutex> lock(report);

@@ -7,6 +7,7 @@
 //   clips/<id>/portrait.png        the identity at rest (what `thg generate` animates)
 //   clips/<id>/speech.wav          16 kHz mono
 //   clips/<id>/video.mp4           the ground truth (H.264 + AAC)
+//   clips/<id>/motion.csv          per frame: the motion-warp family's motion (synth/motion_track.h)
 //   clips/<id>/mouth.csv           per frame: mouth shape and the mouth's pixel box; written last,
 //                                  so its presence marks a complete clip (resume skips those)
 // Train and test differ in identities (separate seed streams) and in sentences (a fixed tenth
@@ -65,8 +66,9 @@ struct ClipFiles {
 
 // Speaks, renders and encodes one clip into `dir`, which is emptied first (what an interrupted run
 // left there is redone).
+// Without render_video the clip has no video.mp4 (motion-only datasets: no frame is rendered).
 ClipFiles write_clip(const ClipSpec& spec, SpeechSynthesizer& speech, int size, int fps,
-                     const std::filesystem::path& dir);
+                     const std::filesystem::path& dir, bool render_video = true);
 
 struct DatasetOptions {
   std::filesystem::path output;
@@ -77,6 +79,7 @@ struct DatasetOptions {
   uint64_t seed = 1;
   std::vector<std::string> languages;  // empty: all
   int threads = 0;                     // 0: hardware concurrency
+  bool render_video = true;            // false: speech, portraits and tracks only (motion training)
   std::function<void(int64_t done, int64_t total)> on_clip;
 };
 

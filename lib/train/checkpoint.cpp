@@ -8,7 +8,7 @@
 
 namespace thg::train {
 
-void save_checkpoint(const std::filesystem::path& path, model::TalkingHeadModel& model, const CheckpointState& s) {
+void save_checkpoint(const std::filesystem::path& path, model::ModelFamily& model, const CheckpointState& s) {
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (auto& [name, t] : model.named_parameters()) tensors.emplace_back("model." + name, t->detach().to(at::kCPU));
   for (const auto& [name, t] : s.optimizer) tensors.emplace_back("adam." + name, t.to(at::kCPU));
@@ -20,7 +20,7 @@ void save_checkpoint(const std::filesystem::path& path, model::TalkingHeadModel&
                          {"thg.config", model::to_yaml(model.config())}});
 }
 
-CheckpointState load_checkpoint(const std::filesystem::path& path, model::TalkingHeadModel& model) {
+CheckpointState load_checkpoint(const std::filesystem::path& path, model::ModelFamily& model) {
   io::SafetensorsFile file = io::SafetensorsFile::open(path);
   CheckpointState s;
   auto meta = [&](const char* key) {

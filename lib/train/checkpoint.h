@@ -20,9 +20,9 @@ struct CheckpointState {
   std::vector<std::pair<std::string, at::Tensor>> optimizer, ema, objective;
 };
 
-void save_checkpoint(const std::filesystem::path& path, model::TalkingHeadModel& model, const CheckpointState& state);
+void save_checkpoint(const std::filesystem::path& path, model::ModelFamily& model, const CheckpointState& state);
 
 // Loads weights into `model` (same config required) and returns the optimizer, EMA and objective state.
-CheckpointState load_checkpoint(const std::filesystem::path& path, model::TalkingHeadModel& model);
+CheckpointState load_checkpoint(const std::filesystem::path& path, model::ModelFamily& model);
 
 }  // namespace thg::train

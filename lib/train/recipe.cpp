@@ -89,6 +89,7 @@ Recipe parse_recipe(const std::filesystem::path& path) {
   if (!init.empty()) r.init = path.parent_path() / init;
   r.vae = read_stage(root["vae"], StageOptions{1500, 8, 1, 4e-4, 100, 0.0, 4.0, 1e-6, 0, 0, 0, 0.999}, where + " (vae)");
   r.unet = read_stage(root["unet"], StageOptions{}, where + " (unet)");
+  r.motion = read_stage(root["motion"], StageOptions{4000, 16, 32, 5e-4, 200, 0.01, 1.0, 0, 0, 0.05, 0.1, 0.999}, where + " (motion)");
   if (r.checkpoint_every < 1 || r.log_every < 1) throw Error::input(where, "checkpoint_every and log_every must be >= 1");
   return r;
 }

@@ -44,6 +44,7 @@ struct Recipe {
   // finished run for more steps, which resuming cannot (the schedule depends on `steps`). Empty: none.
   std::filesystem::path init;
   StageOptions vae, unet;
+  StageOptions motion;  // the motion-warp family's one stage (train/motion_trainer.h)
 };
 
 // Reads a recipe; `model:` is a path relative to the recipe file. Throws Error::input.

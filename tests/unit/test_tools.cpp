@@ -16,6 +16,8 @@
 #include "eval/metrics.h"
 #include "fake_speech.h"
 #include "io/probe.h"
+#include "model/family.h"
+#include "model/motion.h"
 #include "model/talking_head.h"
 #include "bench/evaluate.h"
 #include "synth/dataset.h"
@@ -284,6 +286,43 @@ TEST(EvaluateOracle, TheBundledModelBeatsTheBaselineOnAnUnseenClip) {
   EXPECT_GT(model_psnr, base_psnr + 1.0);
   EXPECT_GT(model_sync, 0.5);
   EXPECT_GT(model_sync, base_sync + 0.5);
+}
+
+}  // namespace
+}  // namespace thg
+
+namespace thg {
+namespace {
+
+// The motion-warp stage end to end: a motion-only dataset (no video), a time-boxed run that
+// stops with a checkpoint, its resumption, and a result that loads as a motion-warp model whose
+// config carries the data's normalisation.
+TEST(MotionTrainCli, AMotionOnlyDatasetTrainsResumesAndExports) {
+  if (std::string(THG_SYNTH_BINARY).empty()) GTEST_SKIP() << "thg-synth is not built (no espeak-ng)";
+  test::ScratchDir dir;
+  auto s = test::run_program(THG_SYNTH_BINARY, {"--out", (dir / "data").string(), "--train-clips", "6", "--test-clips",
+                                                "0", "--threads", "1", "--languages", "en", "--no-video"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_FALSE(fs::exists(dir / "data/clips/train-000000/video.mp4"));
+  EXPECT_TRUE(fs::exists(dir / "data/clips/train-000000/motion.csv"));
+  test::write_file(dir / "r.yaml", "model: " + (test::source_root() / "configs/motion.yaml").string() +
+                                       "\nseed: 3\ncheckpoint_every: 5\nlog_every: 5\n"
+                                       "motion: {steps: 12, batch: 2, frames: 16, lr: 1.0e-3, warmup: 1}\n");
+  const std::vector<std::string> args{"--recipe", (dir / "r.yaml").string(), "--dataset",
+                                      (dir / "data/train.jsonl").string(), "--out", (dir / "run").string()};
+  std::vector<std::string> boxed = args;
+  boxed.insert(boxed.end(), {"--max-steps", "7"});
+  auto first = test::run_program(THG_TRAIN_BINARY, boxed);
+  EXPECT_EQ(first.exit_code, 75) << first.err;
+  EXPECT_TRUE(fs::exists(dir / "run/motion.ckpt.safetensors"));
+  std::vector<std::string> rest = args;
+  rest.insert(rest.end(), {"--export", (dir / "m.safetensors").string()});
+  auto second = test::run_program(THG_TRAIN_BINARY, rest);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("resumed at step 7"), std::string::npos) << second.err;
+  std::unique_ptr<model::ModelFamily> m = model::load_model_file(dir / "m.safetensors");
+  EXPECT_EQ(m->config().family, "motion-warp");
+  EXPECT_EQ(m->config().motion.std.size(), static_cast<size_t>(model::kMotionChannels));
 }
 
 }  // namespace

@@ -1,0 +1,191 @@
+#include "model/motion_warp.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/grad_mode.h>
+
+#include <set>
+
+#include "core/error.h"
+#include "io/safetensors.h"
+#include "model/face_warp.h"
+#include "model/weights.h"
+
+namespace thg::model {
+
+namespace {
+constexpr const char* kFormatKey = "thg.format";
+constexpr const char* kFormat = "thg-model-1";
+constexpr const char* kConfigKey = "thg.config";
+
+nn::AttentionOptions attention(int64_t dim, int64_t heads, int64_t context_dim) {
+  nn::AttentionOptions o;
+  o.query_dim = dim;
+  o.cross_attention_dim = context_dim;
+  o.heads = heads;
+  o.dim_head = dim / heads;
+  return o;
+}
+
+portrait::Landmarks landmarks_from(const at::Tensor& t) {
+  const at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
+  portrait::Landmarks out;
+  for (size_t i = 0; i < out.size(); ++i) out[i] = {c[static_cast<int64_t>(i)][0].item<double>(), c[static_cast<int64_t>(i)][1].item<double>()};
+  return out;
+}
+}  // namespace
+
+std::array<float, kGeometryFeatures> face_geometry(const portrait::Landmarks& p) {
+  auto mean = [&](int a, int b) {
+    portrait::Point m;
+    for (int i = a; i <= b; ++i) m = {m.x + p[static_cast<size_t>(i)].x / (b - a + 1), m.y + p[static_cast<size_t>(i)].y / (b - a + 1)};
+    return m;
+  };
+  const portrait::Point l = mean(36, 41), r = mean(42, 47), mouth = mean(48, 67);
+  const double iod = std::max(1e-6, std::hypot(r.x - l.x, r.y - l.y));
+  const double width = std::hypot(p[54].x - p[48].x, p[54].y - p[48].y);
+  const double eyes_to_mouth = std::hypot(mouth.x - (l.x + r.x) / 2, mouth.y - (l.y + r.y) / 2);
+  return {static_cast<float>(lip_opening(p)), static_cast<float>(width / iod), static_cast<float>(eyes_to_mouth / iod)};
+}
+
+MotionDenoiserLayer::MotionDenoiserLayer(int64_t dim, int64_t heads, int64_t audio_dim)
+    : norm1(dim), norm2(dim), norm3(dim), frames_attn(attention(dim, heads, 0)),
+      audio_attn(attention(dim, heads, audio_dim)), ff(dim) {
+  register_module("norm1", norm1);
+  register_module("norm2", norm2);
+  register_module("norm3", norm3);
+  register_module("frames_attn", frames_attn);
+  register_module("audio_attn", audio_attn);
+  register_module("ff", ff);
+}
+
+at::Tensor MotionDenoiserLayer::forward(const at::Tensor& h_in, const at::Tensor& audio) const {
+  const int64_t g = h_in.size(0), f = h_in.size(1), d = h_in.size(2);
+  at::Tensor h = h_in + frames_attn.forward(norm1.forward(h_in));
+  h = h + audio_attn.forward(norm2.forward(h).reshape({g * f, 1, d}), audio).reshape({g, f, d});
+  return h + ff.forward(norm3.forward(h));
+}
+
+MotionDenoiser::MotionDenoiser(const MotionConfig& c, int64_t audio_dim)
+    : dim(c.dim), proj_in(kMotionChannels + kGeometryFeatures, c.dim), time_embedding(c.dim, c.dim),
+      norm_out(c.dim), proj_out(c.dim, kMotionChannels) {
+  register_module("proj_in", proj_in);
+  register_module("time_embedding", time_embedding);
+  register_parameter("pos_embed", pos_embed, at::zeros({c.max_frames, c.dim}));
+  for (int64_t i = 0; i < c.layers; ++i) layers.emplace_back(c.dim, c.heads, audio_dim);
+  register_module("layers", layers);
+  register_module("norm_out", norm_out);
+  register_module("proj_out", proj_out);
+}
+
+void MotionDenoiser::init_own_parameters(at::Generator& g) {
+  at::NoGradGuard no_grad;
+  pos_embed.normal_(0.0, 0.02, g);
+}
+
+at::Tensor MotionDenoiser::forward(const at::Tensor& x, const at::Tensor& timesteps, const at::Tensor& geometry,
+                                   const at::Tensor& audio, int64_t frames) const {
+  const int64_t b = x.size(0);
+  if (frames < 1 || b % frames != 0 || frames > pos_embed.size(0))
+    throw Error::input("", "motion denoiser: " + std::to_string(frames) + " frames per group do not fit (at most " +
+                               std::to_string(pos_embed.size(0)) + ")");
+  const at::Tensor geo = geometry.size(0) == b ? geometry : geometry.expand({b, -1});
+  at::Tensor h = proj_in.forward(at::cat({x, geo.to(x.scalar_type())}, 1)) +
+                 time_embedding.forward(nn::timestep_features(timesteps, dim, true, 0).to(x.scalar_type()));
+  h = h.view({b / frames, frames, dim}) + pos_embed.slice(0, 0, frames).unsqueeze(0);
+  for (size_t i = 0; i < layers.size(); ++i) h = layers[i].forward(h, audio);
+  return proj_out.forward(norm_out.forward(h)).reshape({b, kMotionChannels});
+}
+
+MotionWarpModel::MotionWarpModel(const ModelConfig& config)
+    : config_((config.validate(), config)),
+      audio_window_((2 * config_.audio.context_frames + 1) * audio::columns_per_frame(config_.generation.fps, config_.audio.mel)),
+      audio_encoder(config_.audio, audio_window_),
+      denoiser(config_.motion, config_.audio.dim) {}
+
+std::unique_ptr<MotionWarpModel> MotionWarpModel::load(const std::filesystem::path& weights) {
+  io::SafetensorsFile file = io::SafetensorsFile::open(weights);
+  const auto format = file.metadata().find(kFormatKey);
+  const auto config_text = file.metadata().find(kConfigKey);
+  if (format == file.metadata().end() || config_text == file.metadata().end() || format->second != kFormat)
+    throw Error::input(weights.string(), "not a THG model file (thg.format / thg.config metadata)");
+  auto model = std::make_unique<MotionWarpModel>(parse_model_config(config_text->second, weights.string() + " (embedded config)"));
+  load_parameters(model->audio_encoder, file, "audio_encoder.");
+  load_parameters(model->denoiser, file, "denoiser.");
+  const std::set<std::string> parts{"audio_encoder", "denoiser"};
+  for (const auto& t : file.tensors())
+    if (!parts.count(t.name.substr(0, t.name.find('.'))))
+      throw Error::input(weights.string(), "unexpected tensor " + t.name + " (not part of a motion-warp model)");
+  return model;
+}
+
+std::unique_ptr<MotionWarpModel> MotionWarpModel::random(const ModelConfig& config, uint64_t seed) {
+  auto model = std::make_unique<MotionWarpModel>(config);
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  model->audio_encoder.reset_parameters(gen);
+  model->denoiser.reset_parameters(gen);
+  return model;
+}
+
+void MotionWarpModel::save(const std::filesystem::path& path, c10::ScalarType dtype) const {
+  auto* self = const_cast<MotionWarpModel*>(this);
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (auto& [name, t] : self->named_parameters()) tensors.emplace_back(name, t->detach().to(at::kCPU, dtype));
+  io::write_safetensors(path, tensors, {{kFormatKey, kFormat}, {kConfigKey, to_yaml(config_)}});
+}
+
+void MotionWarpModel::to(c10::Device device, c10::ScalarType dtype) {
+  audio_encoder.to(device, dtype);
+  denoiser.to(device, dtype);
+}
+c10::Device MotionWarpModel::device() const { return denoiser.proj_in.weight.device(); }
+c10::ScalarType MotionWarpModel::dtype() const { return denoiser.proj_in.weight.scalar_type(); }
+
+std::vector<int64_t> MotionWarpModel::frame_shape(int64_t) const { return {kMotionChannels}; }
+
+at::Tensor MotionWarpModel::audio_tokens(const at::Tensor& windows) const {
+  return audio_encoder.forward(windows.to(device(), dtype()));
+}
+
+Reference MotionWarpModel::reference(const PortraitInput& portrait, const std::string&) const {
+  if (!portrait.landmarks.defined())
+    throw Error::input("", "a motion-warp model animates a detected face: its landmarks are needed (drop --no-crop)");
+  const std::array<float, kGeometryFeatures> g = face_geometry(landmarks_from(portrait.landmarks));
+  Reference r;
+  r.latents = at::tensor(std::vector<float>(g.begin(), g.end())).view({1, kGeometryFeatures}).to(device(), dtype());
+  r.tokens = r.latents.view({1, 1, kGeometryFeatures});  // this family conditions by concatenation only
+  r.portrait = portrait.image;
+  r.landmarks = portrait.landmarks;
+  return r;
+}
+
+at::Tensor MotionWarpModel::denoise(const at::Tensor& noisy, const at::Tensor& timesteps, const at::Tensor& reference_latents,
+                                    const at::Tensor&, const at::Tensor& audio_tokens, int64_t frames) const {
+  return denoiser.forward(noisy, timesteps, reference_latents, audio_tokens, frames);
+}
+
+at::Tensor MotionWarpModel::normalise(const at::Tensor& motion) const {
+  if (config_.motion.mean.empty()) return motion;
+  const auto o = motion.options();
+  return (motion - at::tensor(config_.motion.mean).to(o)) / at::tensor(config_.motion.std).to(o);
+}
+
+at::Tensor MotionWarpModel::denormalise(const at::Tensor& samples) const {
+  if (config_.motion.mean.empty()) return samples;
+  const auto o = samples.options();
+  return samples * at::tensor(config_.motion.std).to(o) + at::tensor(config_.motion.mean).to(o);
+}
+
+at::Tensor MotionWarpModel::decode(const at::Tensor& samples, const Reference& reference) const {
+  return render_motion(reference.portrait.to(samples.device()), landmarks_from(reference.landmarks),
+                       denormalise(samples.to(at::kFloat)));
+}
+
+std::vector<std::pair<std::string, at::Tensor*>> MotionWarpModel::named_parameters() {
+  std::vector<std::pair<std::string, at::Tensor*>> out;
+  for (auto& [n, t] : audio_encoder.named_parameters()) out.emplace_back("audio_encoder." + n, t);
+  for (auto& [n, t] : denoiser.named_parameters()) out.emplace_back("denoiser." + n, t);
+  return out;
+}
+
+}  // namespace thg::model

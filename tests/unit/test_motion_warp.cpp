@@ -1,0 +1,215 @@
+// The motion-warp family through the engine: configs, files, generation on a real photo, refusals.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include "core/error.h"
+#include "eval/metrics.h"
+#include "model/face_warp.h"
+#include "portrait/face_detector.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include "engine/generate.h"
+#include "io/audio.h"
+#include "io/frame_sink.h"
+#include "model/family.h"
+#include "model/motion_warp.h"
+#include "model/talking_head.h"
+#include "portrait/prepare.h"
+#include "test_util.h"
+
+namespace thg {
+namespace {
+
+model::ModelConfig tiny_motion_config() {
+  std::string yaml = test::read_file(test::source_root() / "configs/motion.yaml");
+  yaml += "\n";
+  model::ModelConfig c = model::parse_model_config(yaml, "motion.yaml");
+  c.image_size = 128;
+  c.motion.dim = 32;
+  c.motion.layers = 1;
+  c.audio.dim = 32;
+  c.audio.layers = 1;
+  c.generation.steps = 2;
+  return c;
+}
+
+TEST(MotionWarp, SavesAndLoadsAsItsFamily) {
+  test::ScratchDir dir;
+  auto m = model::MotionWarpModel::random(tiny_motion_config(), 5);
+  m->save(dir / "m.safetensors", at::kFloat);
+  std::unique_ptr<model::ModelFamily> loaded = model::load_model_file(dir / "m.safetensors");
+  EXPECT_EQ(loaded->config().family, "motion-warp");
+  EXPECT_EQ(loaded->frame_shape(128), std::vector<int64_t>{model::kMotionChannels});
+  auto a = m->named_parameters(), b = loaded->named_parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(at::equal(*a[i].second, *b[i].second)) << a[i].first;
+  test::expect_input_error([&] { model::as_pixel_latent(*loaded, "thg bench unet"); }, "", "needs a pixel-latent model");
+}
+
+TEST(MotionWarp, BadMotionSectionsAreRefused) {
+  const std::string yaml = test::read_file(test::source_root() / "configs/motion.yaml");
+  EXPECT_EQ(model::parse_model_config(yaml, "m.yaml").family, "motion-warp");
+  std::string bad = yaml;
+  bad.replace(bad.find("  max_frames: 64"), 16, "  max_frames: 16");
+  test::expect_input_error([&] { model::parse_model_config(bad, "m.yaml"); }, "m.yaml", "chunk_frames must be at most");
+}
+
+TEST(MotionWarp, GeneratesOnARealPhotoAndLeavesTheBackgroundAlone) {
+  auto m = model::MotionWarpModel::random(tiny_motion_config(), 5);
+  portrait::PreparedPortrait p = portrait::prepare_portrait(test::data("photos/astronaut.png"), 128,
+                                                            portrait::FaceTemplate{}, portrait::PortraitOptions{});
+  pipeline::GenerateInputs in;
+  in.portrait = p.crop;
+  std::vector<float> points;
+  for (const auto& q : p.crop_landmarks()) points.insert(points.end(), {static_cast<float>(q.x), static_cast<float>(q.y)});
+  in.landmarks = at::tensor(points).view({68, 2});
+  in.speech = io::decode_audio(test::data("media/speech_2s.m4a"));
+  pipeline::GenerateOptions o;
+  o.max_frames = 10;
+  o.progress = false;
+  io::MemoryFrameSink sink;
+  pipeline::generate(*m, in, o, sink);
+  const at::Tensor frames = sink.frames();  // uint8 [10, 128, 128, 3]
+  ASSERT_EQ(frames.size(0), 10);
+  const at::Tensor photo = (p.crop.permute({1, 2, 0}) * 255).round().to(at::kByte);
+  // The crop's corners are background: the renderer only moves the face.
+  const at::Tensor corner_diff =
+      (frames.slice(1, 0, 8).slice(2, 0, 8).to(at::kInt) - photo.slice(0, 0, 8).slice(1, 0, 8).to(at::kInt)).abs();
+  EXPECT_LE(corner_diff.max().item<int>(), 1);
+  // Without landmarks (--no-crop) the family says what it needs.
+  in.landmarks = at::Tensor();
+  io::MemoryFrameSink other;
+  test::expect_input_error([&] { pipeline::generate(*m, in, o, other); }, "", "drop --no-crop");
+}
+
+}  // namespace
+}  // namespace thg
+
+namespace thg {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Floors that say the lips follow the speech at all (what the shipped model measured is in
+// weights/README.md; issue 22's targets are 0.06 and 0.3).
+constexpr double kMinimumMovement = 0.03;
+constexpr double kMinimumCorrelation = 0.2;
+
+// The shipped motion model on a real photo with speech, measured as issue 22's evaluation measures
+// it: dlib's landmarks on every generated frame, the inner-lip gap over the inter-ocular distance.
+TEST(MotionModel, TheShippedModelMovesRealLipsWithTheSpeech) {
+  const fs::path weights = test::source_root() / "weights/motion.safetensors";
+  if (!fs::exists(weights)) GTEST_SKIP() << weights << " is not there";
+  std::unique_ptr<model::ModelFamily> m = model::load_model_file(weights);
+  pipeline::GenerateOptions o;
+  o.portrait = test::source_root() / "examples/astronaut.png";
+  o.audio = test::source_root() / "examples/speech.wav";
+  o.progress = false;
+  io::MemoryFrameSink sink;
+  o.placement.framing = "square";
+  o.placement.max_size = 512;
+  pipeline::generate(*m, o, sink);
+  const at::Tensor frames = sink.frames();  // [N, H, W, 3]
+  std::vector<double> opening;
+  int found = 0;
+  for (int64_t i = 0; i < frames.size(0); ++i) {
+    const at::Tensor f = frames[i].contiguous();
+    io::RgbaImage img;
+    img.width = static_cast<int>(f.size(1));
+    img.height = static_cast<int>(f.size(0));
+    img.pixels.assign(static_cast<size_t>(img.width) * img.height * 4, 255);
+    const uint8_t* src = f.data_ptr<uint8_t>();
+    for (size_t k = 0; k < static_cast<size_t>(img.width) * img.height; ++k)
+      for (int c = 0; c < 3; ++c) img.pixels[k * 4 + c] = src[k * 3 + c];
+    const auto faces = portrait::detect_faces(img, "frame");
+    if (faces.empty()) continue;
+    ++found;
+    opening.push_back(model::lip_opening(faces.front().landmarks));
+  }
+  ASSERT_EQ(found, frames.size(0)) << "a face in every frame";
+  // The speech's loudness per frame (RMS over the frame's 40 ms).
+  const io::AudioBuffer a = io::resample(io::decode_audio(o.audio), 16000, 1);
+  std::vector<double> envelope;
+  for (size_t f = 0; f < opening.size(); ++f) {
+    double sum = 0;
+    int n = 0;
+    for (size_t s = f * 640; s < std::min(a.samples.size(), (f + 1) * 640); ++s, ++n) sum += a.samples[s] * a.samples[s];
+    envelope.push_back(n ? std::sqrt(sum / n) : 0.0);
+  }
+  double best = -1;
+  for (int lag = -2; lag <= 2; ++lag) {
+    std::vector<double> x, y;
+    for (size_t f = 0; f < opening.size(); ++f) {
+      const auto g = static_cast<int64_t>(f) + lag;
+      if (g < 0 || g >= static_cast<int64_t>(envelope.size())) continue;
+      x.push_back(opening[f]);
+      y.push_back(envelope[static_cast<size_t>(g)]);
+    }
+    best = std::max(best, eval::pearson(x, y));
+  }
+  double mean = 0, var = 0;
+  for (double v : opening) mean += v / static_cast<double>(opening.size());
+  for (double v : opening) var += (v - mean) * (v - mean) / static_cast<double>(opening.size());
+  std::printf("motion model on the astronaut: lip gap mean %.3f, std %.3f (inter-ocular), envelope correlation %.3f\n",
+              mean, std::sqrt(var), best);
+  EXPECT_GE(std::sqrt(var), kMinimumMovement);
+  EXPECT_GE(best, kMinimumCorrelation);
+}
+
+}  // namespace
+}  // namespace thg
+
+#include "bench/evaluate_photos.h"
+#include "fake_speech.h"
+#include "synth/dataset.h"
+
+namespace thg {
+namespace {
+
+// thg evaluate --photos: the measurements mean what they say. The loudness baseline opens the jaw
+// with the loudness by construction, so its measured envelope correlation must be high and its
+// lips must move; a p/b/m never closes a smiling photo's mouth under it.
+TEST(EvaluatePhotos, MeasuresTheModelAndTheLoudnessBaselineWithDlib) {
+  const fs::path weights = test::source_root() / "weights/motion.safetensors";
+  if (!fs::exists(weights)) GTEST_SKIP() << weights << " is not there";
+  test::ScratchDir dir;
+  test::FakeSpeech speech;
+  synth::DatasetOptions d;
+  d.output = dir / "data";
+  d.train_clips = 0;
+  d.test_clips = 1;
+  d.threads = 1;
+  d.languages = {"en"};
+  d.render_video = false;
+  synth::make_dataset(d, speech);
+  std::unique_ptr<model::ModelFamily> m = model::load_model_file(weights);
+  pipeline::PhotoEvaluateOptions o;
+  o.photos = {test::source_root() / "examples/astronaut.png"};
+  o.dataset = dir / "data/test.jsonl";
+  o.clips = 1;
+  o.out = dir / "eval";
+  o.generation.max_frames = 50;
+  o.generation.placement.max_size = 384;
+  const pipeline::PhotoEvaluationReport r = pipeline::evaluate_photos(*m, o);
+  pipeline::write_photo_evaluation(r, o.out, {{"model", "motion"}});
+  ASSERT_EQ(r.pairs.size(), 1u);
+  const pipeline::PairEvaluation& e = r.pairs.front();
+  std::printf("model: movement %.3f envelope %.3f opening %.3f p/b/m %.2f | baseline: movement %.3f envelope %.3f "
+              "opening %.3f p/b/m %.2f\n",
+              e.model.movement, e.model.envelope_corr, e.model.opening_corr, e.model.bilabial_closed,
+              e.baseline.movement, e.baseline.envelope_corr, e.baseline.opening_corr, e.baseline.bilabial_closed);
+  EXPECT_EQ(e.baseline.found, 1.0);
+  EXPECT_GT(e.baseline.envelope_corr, 0.8);
+  EXPECT_GT(e.baseline.movement, 0.02);
+  EXPECT_GT(e.rest_opening, 0.1);  // the astronaut smiles with her teeth showing
+  EXPECT_LT(e.baseline.bilabial_closed, 0.5);
+  EXPECT_EQ(e.model.found, 1.0);
+  for (const char* f : {"photo_evaluation.json", "photo_evaluation.md", "photo_evaluation.csv", "opening.svg"})
+    EXPECT_TRUE(fs::exists(o.out / f)) << f;
+}
+
+}  // namespace
+}  // namespace thg
