@@ -176,7 +176,7 @@ Landmarks move_landmarks(const Landmarks& rest, const MotionFrame& m, bool with_
   // Pressed lips roll in a little: their inner edges meet past the line, so no sliver of teeth
   // stays between them.
   const double press = std::clamp<double>(m[kPress], 0, 1);
-  const double gap = (1.0 - press) * (rest_gap + 0.32 * std::max(0.0f, m[kOpen]) * a.iod) - press * 0.06 * a.iod;
+  const double gap = (1.0 - press) * (rest_gap + 0.40 * std::max(0.0f, m[kOpen]) * a.iod) - press * 0.06 * a.iod;
   const double change = gap - rest_gap;
   const double upper_share = change > 0 ? 0.22 : 0.5;
   const double up = -upper_share * change, down = (1 - upper_share) * change;
@@ -192,7 +192,7 @@ Landmarks move_landmarks(const Landmarks& rest, const MotionFrame& m, bool with_
   for (int i = 0; i <= 16; ++i) shift(i, jaw_share[i] * jaw);
   // Width: spreading and rounding move the lips along the mouth's axis about its centre.
   const Point centre = mean_of(rest, 48, 67);
-  const double spread = 0.32 * (m[kWidth] - 0.5) - 0.22 * std::clamp<double>(m[kRound], 0, 1);
+  const double spread = 0.45 * (m[kWidth] - 0.5) - 0.30 * std::clamp<double>(m[kRound], 0, 1);
   for (int i = 48; i <= 67; ++i) shift(i, 0, spread * dot(rest[static_cast<size_t>(i)] - centre, a.ex));
   // Blinks: the upper lids come down onto the lower ones.
   const double blink = 0.92 * std::clamp<double>(m[kBlink], 0, 1);

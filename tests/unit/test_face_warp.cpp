@@ -81,7 +81,7 @@ TEST(FaceWarp, OpeningAndPressingMoveTheMeasuredLips) {
   const double opened = model::lip_opening(measured(frames[0]));
   const double closed = model::lip_opening(measured(frames[1]));
   std::printf("inner-lip gap / inter-ocular distance: rest %.3f, open %.3f, pressed %.3f\n", rest, opened, closed);
-  EXPECT_GT(opened, rest + 0.15);  // the motion asks for 0.32
+  EXPECT_GT(opened, rest + 0.2);  // the motion asks for 0.40
   EXPECT_LT(closed, 0.03);
 }
 
