@@ -321,7 +321,7 @@ GenerateResult run(const model::ModelFamily& model, Plan plan, GenerateInputs in
 
     t0 = Clock::now();
     at::Tensor rgb = frames_to_rgb8(model.decode(x.slice(0, 0, n - keep), reference));
-    timer.add("vae_decode", t0);
+    timer.add("render", t0);  // the family's decode to RGB (pixel-latent: the VAE decoder)
     const at::Tensor frames = rgb.cpu();
     if (o.on_rgb_frames) o.on_rgb_frames(frames, written);
     t0 = Clock::now();

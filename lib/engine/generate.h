@@ -77,7 +77,7 @@ struct GenerateResult {
   int64_t steps = 0;
   int64_t model_evaluations = 0;  // UNet forwards per frame (steps x guidance branches, Heun x2)
   uint64_t seed = 0;
-  std::map<std::string, double> stage_seconds;  // decode, features, reference, denoise, vae_decode, encode
+  std::map<std::string, double> stage_seconds;  // decode, face, features, reference, denoise, render (the family's samples -> RGB), encode
   double total_seconds = 0;
 };
 

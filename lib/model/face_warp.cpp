@@ -156,6 +156,37 @@ at::Tensor colour_near(const at::Tensor& image, Point p, int64_t radius) {
 
 }  // namespace
 
+Landmarks template_landmarks(double eye_y, double eye_distance, double mouth_y, int size) {
+  constexpr double kPi = 3.14159265358979323846;
+  const double s = size, d = eye_distance * s, cx = 0.5 * s - 0.5, ey = eye_y * s - 0.5, my = mouth_y * s - 0.5;
+  Landmarks p;
+  size_t k = 0;
+  auto put = [&](double x, double y) { p[k++] = {x, y}; };
+  for (int i = 0; i < 17; ++i) {  // jaw 0-16: from beside the eyes down round the chin
+    const double a = kPi * (1.0 - i / 16.0);
+    put(cx + 1.0 * d * std::cos(a), ey + 0.15 * d + (my - ey + 0.75 * d) * std::sin(a));
+  }
+  for (int side = -1; side <= 1; side += 2)  // brows 17-21, 22-26
+    for (int i = 0; i < 5; ++i) put(cx + side * 0.5 * d + (i - 2) * 0.16 * d, ey - 0.35 * d - 0.05 * d * (2 - std::abs(i - 2)));
+  for (int i = 0; i < 4; ++i) put(cx, ey + 0.1 * d + i * 0.18 * d);            // nose bridge 27-30
+  for (int i = 0; i < 5; ++i) put(cx + (i - 2) * 0.12 * d, ey + 0.68 * d);    // nostrils 31-35
+  for (int side = -1; side <= 1; side += 2)                                   // eyes 36-41, 42-47
+    for (int i = 0; i < 6; ++i) {
+      const double a = kPi * (1.0 + i / 3.0);
+      put(cx + side * 0.5 * d + 0.22 * d * std::cos(a), ey + 0.09 * d * std::sin(a));
+    }
+  const double half = 0.43 * d;
+  for (int i = 0; i < 12; ++i) {  // outer lips 48-59
+    const double a = kPi * (1.0 + i / 6.0);
+    put(cx + half * std::cos(a), my + 0.14 * d * std::sin(a));
+  }
+  for (int i = 0; i < 8; ++i) {  // inner lips 60-67, closed
+    const double a = kPi * (1.0 + i / 4.0);
+    put(cx + 0.8 * half * std::cos(a), my);
+  }
+  return p;
+}
+
 double lip_opening(const Landmarks& p) {
   const FaceAxes a = face_axes(p);
   double gap = 0;
@@ -175,8 +206,10 @@ Landmarks move_landmarks(const Landmarks& rest, const MotionFrame& m, bool with_
   const double rest_gap = lip_opening(rest) * a.iod;
   // Pressed lips roll in a little: their inner edges meet past the line, so no sliver of teeth
   // stays between them.
-  const double press = std::clamp<double>(m[kPress], 0, 1);
-  const double gap = (1.0 - press) * (rest_gap + 0.40 * std::max(0.0f, m[kOpen]) * a.iod) - press * 0.06 * a.iod;
+  // A generated press rarely reaches 1 at a p, b or m (coarticulation, sampling): from 0.6 on the
+  // lips are fully closed, below 0.1 not at all.
+  const double press = std::clamp<double>((m[kPress] - 0.1) / 0.5, 0, 1);
+  const double gap = (1.0 - press) * (rest_gap + 0.46 * std::max(0.0f, m[kOpen]) * a.iod) - press * 0.06 * a.iod;
   const double change = gap - rest_gap;
   const double upper_share = change > 0 ? 0.22 : 0.5;
   const double up = -upper_share * change, down = (1 - upper_share) * change;
@@ -192,7 +225,7 @@ Landmarks move_landmarks(const Landmarks& rest, const MotionFrame& m, bool with_
   for (int i = 0; i <= 16; ++i) shift(i, jaw_share[i] * jaw);
   // Width: spreading and rounding move the lips along the mouth's axis about its centre.
   const Point centre = mean_of(rest, 48, 67);
-  const double spread = 0.45 * (m[kWidth] - 0.5) - 0.30 * std::clamp<double>(m[kRound], 0, 1);
+  const double spread = 0.6 * (m[kWidth] - 0.5) - 0.4 * std::clamp<double>(m[kRound], 0, 1);
   for (int i = 48; i <= 67; ++i) shift(i, 0, spread * dot(rest[static_cast<size_t>(i)] - centre, a.ex));
   // Blinks: the upper lids come down onto the lower ones.
   const double blink = 0.92 * std::clamp<double>(m[kBlink], 0, 1);
@@ -234,6 +267,11 @@ at::Tensor render_motion(const at::Tensor& image_in, const Landmarks& rest, cons
   const at::Tensor cavity_colour = (lips * at::tensor({0.55f, 0.36f, 0.36f}).to(opt.device())).view({3, 1, 1});
   const at::Tensor teeth_colour = (at::tensor({0.86f, 0.84f, 0.79f}).to(opt.device()) * brightness).view({3, 1, 1});
   const std::vector<int> upper = upper_points(), lower = lower_points();
+  // The box around the mouth where openings, lip lines and interiors can be: the corners'
+  // spread and soft zone across, the widest opening and the head's motion up and down.
+  const auto clampi = [&](double v) { return std::clamp<int64_t>(static_cast<int64_t>(v), 0, size); };
+  const int64_t bx0 = clampi(std::floor(mouth_origin.x - 1.2 * a.iod)), bx1 = clampi(std::ceil(mouth_origin.x + 1.2 * a.iod) + 1);
+  const int64_t by0 = clampi(std::floor(mouth_origin.y - 0.9 * a.iod)), by1 = clampi(std::ceil(mouth_origin.y + 1.0 * a.iod) + 1);
 
   std::vector<at::Tensor> frames;
   for (int64_t f = 0; f < n; ++f) {
@@ -258,44 +296,47 @@ at::Tensor render_motion(const at::Tensor& image_in, const Landmarks& rest, cons
     const at::Tensor below = at::sigmoid((v - piecewise(u, target.middle)) / (0.6 + 0.25 * a.iod * beyond));
     at::Tensor sx = lx - (up_field[0] * (1 - below) + low_field[0] * below);
     at::Tensor sy = ly - (up_field[1] * (1 - below) + low_field[1] * below);
+    // The mouth's own work is done only in a box around it (its masks are zero elsewhere).
+    auto box = [&](const at::Tensor& t) { return t.slice(-2, by0, by1).slice(-1, bx0, bx1); };
+    const at::Tensor ub = box(u), vb = box(v), belowb = box(below), lxb = box(lx), lyb = box(ly);
     // Inside the opening, what the mouth shows moves rigidly with its lip (teeth do not stretch):
     // each column shifts by exactly its inner lip's displacement across the mouth.
-    const at::Tensor opening = inside_mouth(u, v, target);
-    {
-      std::vector<std::pair<double, double>> up_shift, low_shift;
-      for (size_t k = 0; k < target.upper.size(); ++k) {
-        up_shift.push_back({target.upper[k].first, target.upper[k].second - rest_mouth.upper[k].second});
-        low_shift.push_back({target.lower[k].first, target.lower[k].second - rest_mouth.lower[k].second});
-      }
-      const at::Tensor shift = at::where(below < 0.5, piecewise(u, up_shift), piecewise(u, low_shift));
-      // The lips' inner edges too, so that lips which meet leave no sliver of what was between.
-      const at::Tensor near_line = at::exp(-((v - piecewise(u, target.middle)) / (0.05 * a.iod)).square()) *
-                                   at::sigmoid((u - target.left) / 0.7) * at::sigmoid((target.right - u) / 0.7);
-      const at::Tensor rigid = at::maximum(opening, near_line);
-      sx = sx * (1 - rigid) + (lx - shift * a.ey.x) * rigid;
-      sy = sy * (1 - rigid) + (ly - shift * a.ey.y) * rigid;
+    const at::Tensor opening = inside_mouth(ub, vb, target);
+    std::vector<std::pair<double, double>> up_shift, low_shift;
+    for (size_t k = 0; k < target.upper.size(); ++k) {
+      up_shift.push_back({target.upper[k].first, target.upper[k].second - rest_mouth.upper[k].second});
+      low_shift.push_back({target.lower[k].first, target.lower[k].second - rest_mouth.lower[k].second});
     }
+    const at::Tensor shift = at::where(belowb < 0.5, piecewise(ub, up_shift), piecewise(ub, low_shift));
+    // The lips' inner edges too, so that lips which meet leave no sliver of what was between.
+    const at::Tensor near_line = at::exp(-((vb - piecewise(ub, target.middle)) / (0.05 * a.iod)).square()) *
+                                 at::sigmoid((ub - target.left) / 0.7) * at::sigmoid((target.right - ub) / 0.7);
+    const at::Tensor rigid = at::maximum(opening, near_line);
+    const at::Tensor sxb = box(sx) * (1 - rigid) + (lxb - shift * a.ey.x) * rigid;
+    const at::Tensor syb = box(sy) * (1 - rigid) + (lyb - shift * a.ey.y) * rigid;
+    box(sx).copy_(sxb);
+    box(sy).copy_(syb);
     // 3. Fetch the photo's pixels.
     const at::Tensor grid = at::stack({(sx + 0.5) * (2.0 / size) - 1, (sy + 0.5) * (2.0 / size) - 1}, -1).unsqueeze(0);
     at::Tensor out = at::grid_sampler(image.unsqueeze(0), grid, /*bilinear*/ 0, /*border*/ 1, /*align_corners=*/false)
                          .squeeze(0);
     // 4. The opening: inside the moved inner lips, whatever the photo's mouth did not show there
     // becomes the mouth's interior (upper teeth under the upper lip, darkness behind).
-    const at::Tensor su = (sx - mouth_origin.x) * a.ex.x + (sy - mouth_origin.y) * a.ex.y;
-    const at::Tensor sv = (sx - mouth_origin.x) * a.ey.x + (sy - mouth_origin.y) * a.ey.y;
+    const at::Tensor su = (sxb - mouth_origin.x) * a.ex.x + (syb - mouth_origin.y) * a.ex.y;
+    const at::Tensor sv = (sxb - mouth_origin.x) * a.ey.x + (syb - mouth_origin.y) * a.ey.y;
     // What the photo's mouth shows there counts only from the half that moves with the pixel's
     // field (upper teeth with the upper lip, lower teeth with the jaw); anything else was hidden.
-    const at::Tensor source_half = at::where(below < 0.5, sv <= piecewise(su, rest_mouth.middle) + 0.5,
+    const at::Tensor source_half = at::where(belowb < 0.5, sv <= piecewise(su, rest_mouth.middle) + 0.5,
                                              sv >= piecewise(su, rest_mouth.middle) - 0.5).to(at::kFloat);
     const at::Tensor shown = inside_mouth(su, sv, rest_mouth) * source_half;
     const at::Tensor revealed = (opening - shown).clamp(0, 1);  // exactly 0 where nothing moved
-    const at::Tensor top = piecewise(u, target.upper), gap = (piecewise(u, target.lower) - top).clamp_min(0);
+    const at::Tensor top = piecewise(ub, target.upper), gap = (piecewise(ub, target.lower) - top).clamp_min(0);
     const at::Tensor tooth_depth = at::minimum(gap * 0.42, at::full_like(gap, 0.085 * a.iod));
-    const at::Tensor across = (1 - ((u - mid_u).abs() / (0.75 * half + 1e-3)).square()).clamp(0, 1);
-    const at::Tensor teeth = at::sigmoid((top + tooth_depth - v) / 0.6) * across * (gap / 3.0).clamp(0, 1);
-    const at::Tensor depth = 1 - 0.6 * (1 - ((v - top) / (gap + 1e-3) * 2 - 1).square()).clamp(0, 1);
+    const at::Tensor across = (1 - ((ub - mid_u).abs() / (0.75 * half + 1e-3)).square()).clamp(0, 1);
+    const at::Tensor teeth = at::sigmoid((top + tooth_depth - vb) / 0.6) * across * (gap / 3.0).clamp(0, 1);
+    const at::Tensor depth = 1 - 0.6 * (1 - ((vb - top) / (gap + 1e-3) * 2 - 1).square()).clamp(0, 1);
     const at::Tensor interior = teeth * teeth_colour + (1 - teeth) * cavity_colour * depth;
-    out = out * (1 - revealed) + interior * revealed;
+    box(out).copy_(box(out) * (1 - revealed) + interior * revealed);
     frames.push_back(out.clamp(0, 1));
   }
   return at::stack(frames);

@@ -23,6 +23,12 @@ namespace thg::model {
 // the head pose (the face's own movements only).
 portrait::Landmarks move_landmarks(const portrait::Landmarks& rest, const MotionFrame& motion, bool with_head = true);
 
+// The 68 landmarks of an average face placed on the model's face template (an aligned crop of
+// `size` pixels): what the renderer assumes when the image is already a face crop (--no-crop) and
+// no landmarks were measured. The mouth closed, 0.86 inter-ocular distances wide (the synthetic
+// world's mean face, which the template also comes from).
+portrait::Landmarks template_landmarks(double eye_y, double eye_distance, double mouth_y, int size);
+
 // The inner lips' opening of a face in inter-ocular distances (mean over the three inner pairs).
 double lip_opening(const portrait::Landmarks& face);
 

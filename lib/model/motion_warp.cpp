@@ -148,14 +148,22 @@ at::Tensor MotionWarpModel::audio_tokens(const at::Tensor& windows) const {
 }
 
 Reference MotionWarpModel::reference(const PortraitInput& portrait, const std::string&) const {
-  if (!portrait.landmarks.defined())
-    throw Error::input("", "a motion-warp model animates a detected face: its landmarks are needed (drop --no-crop)");
-  const std::array<float, kGeometryFeatures> g = face_geometry(landmarks_from(portrait.landmarks));
+  // Without measured landmarks (--no-crop) the image is taken as an aligned face crop: the face
+  // template says where the eyes and the mouth are.
+  at::Tensor landmarks = portrait.landmarks;
+  if (!landmarks.defined()) {
+    const FaceTemplateConfig& f = config_.face;
+    std::vector<float> points;
+    for (const portrait::Point& p : template_landmarks(f.eye_y, f.eye_distance, f.mouth_y, static_cast<int>(portrait.image.size(2))))
+      points.insert(points.end(), {static_cast<float>(p.x), static_cast<float>(p.y)});
+    landmarks = at::tensor(points).view({68, 2});
+  }
+  const std::array<float, kGeometryFeatures> g = face_geometry(landmarks_from(landmarks));
   Reference r;
   r.latents = at::tensor(std::vector<float>(g.begin(), g.end())).view({1, kGeometryFeatures}).to(device(), dtype());
   r.tokens = r.latents.view({1, 1, kGeometryFeatures});  // this family conditions by concatenation only
   r.portrait = portrait.image;
-  r.landmarks = portrait.landmarks;
+  r.landmarks = landmarks;
   return r;
 }
 

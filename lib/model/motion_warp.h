@@ -70,7 +70,7 @@ class MotionWarpModel final : public ModelFamily {
   bool accepts_decode(const std::string& decode) const override { return decode == "direct"; }
   int64_t max_chunk_frames() const override { return config_.motion.max_frames; }
   at::Tensor audio_tokens(const at::Tensor& windows) const override;
-  // Needs the face's landmarks (a detected face: not --no-crop).
+  // With the face's landmarks, or (--no-crop: an aligned face crop) the face template's.
   Reference reference(const PortraitInput& portrait, const std::string& decode) const override;
   at::Tensor denoise(const at::Tensor& noisy, const at::Tensor& timesteps, const at::Tensor& reference_latents,
                      const at::Tensor& reference_tokens, const at::Tensor& audio_tokens, int64_t frames) const override;
