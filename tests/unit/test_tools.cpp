@@ -114,7 +114,7 @@ void expect_complete_dataset(const fs::path& dataset, size_t clips, const std::m
     std::vector<std::string> names;
     for (const auto& f : fs::directory_iterator(clip.mouth.parent_path())) names.push_back(f.path().filename().string());
     std::sort(names.begin(), names.end());
-    EXPECT_EQ(names, (std::vector<std::string>{"mouth.csv", "portrait.png", "speech.wav", "video.mp4"})) << clip.id;
+    EXPECT_EQ(names, (std::vector<std::string>{"motion.csv", "mouth.csv", "portrait.png", "speech.wav", "video.mp4"})) << clip.id;
   }
   for (const auto& [name, bytes] : kept) EXPECT_TRUE(test::read_file(dataset / name) == bytes) << name << " was rewritten";
 }
