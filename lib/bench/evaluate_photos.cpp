@@ -27,15 +27,7 @@ namespace thg::pipeline {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-struct FrameMeasure {
-  bool found = false;
-  double opening = 0, width = 0;
-  std::array<double, 3> colour{};  // mean of the upper face (eyes to nose: no mouth), 0..255
-};
-
-FrameMeasure measure(const uint8_t* rgb, int width, int height) {
+FaceMeasure measure_face(const uint8_t* rgb, int width, int height) {
   io::RgbaImage img;
   img.width = width;
   img.height = height;
@@ -43,7 +35,7 @@ FrameMeasure measure(const uint8_t* rgb, int width, int height) {
   for (size_t k = 0; k < static_cast<size_t>(width) * height; ++k)
     for (int c = 0; c < 3; ++c) img.pixels[k * 4 + c] = rgb[k * 3 + c];
   const std::vector<portrait::DetectedFace> faces = portrait::detect_faces(img, "frame");
-  FrameMeasure m;
+  FaceMeasure m;
   if (faces.empty()) return m;
   m.found = true;
   const portrait::Landmarks& p = faces.front().landmarks;
@@ -60,18 +52,20 @@ FrameMeasure measure(const uint8_t* rgb, int width, int height) {
   return m;
 }
 
+namespace {
+
 // Measures every frame as it arrives (nothing is kept: memory stays flat for long speech).
 class MeasuringSink : public io::FrameSink {
  public:
   void finish() override {}
-  std::vector<FrameMeasure> measures;
+  std::vector<FaceMeasure> measures;
 
  private:
   void on_frames(const at::Tensor& frames, int64_t) override {
     for (int64_t i = 0; i < frames.size(0); ++i) {
       throw_if_interrupted();
       const at::Tensor f = frames[i].contiguous();
-      measures.push_back(measure(f.data_ptr<uint8_t>(), static_cast<int>(f.size(1)), static_cast<int>(f.size(0))));
+      measures.push_back(measure_face(f.data_ptr<uint8_t>(), static_cast<int>(f.size(1)), static_cast<int>(f.size(0))));
     }
   }
 };
@@ -82,41 +76,12 @@ double percentile(std::vector<double> v, double q) {
   return v[static_cast<size_t>(std::clamp(q, 0.0, 1.0) * static_cast<double>(v.size() - 1))];
 }
 
-// RMS loudness per video frame.
-std::vector<double> loudness(const io::AudioBuffer& speech, int fps, int64_t frames) {
-  const io::AudioBuffer a = io::resample(speech, 16000, 1);
-  const double per = 16000.0 / fps;
-  std::vector<double> env;
-  for (int64_t f = 0; f < frames; ++f) {
-    const auto b = static_cast<size_t>(f * per), e = std::min(a.samples.size(), static_cast<size_t>((f + 1) * per));
-    double sum = 0;
-    for (size_t s = b; s < e; ++s) sum += static_cast<double>(a.samples[s]) * a.samples[s];
-    env.push_back(e > b ? std::sqrt(sum / static_cast<double>(e - b)) : 0.0);
-  }
-  return env;
-}
-
-double best_lag_pearson(const std::vector<double>& x, const std::vector<double>& y) {
-  double best = -1;
-  for (int lag = -2; lag <= 2; ++lag) {
-    std::vector<double> a, b;
-    for (size_t f = 0; f < x.size(); ++f) {
-      const auto g = static_cast<int64_t>(f) + lag;
-      if (g < 0 || g >= static_cast<int64_t>(y.size())) continue;
-      a.push_back(x[f]);
-      b.push_back(y[static_cast<size_t>(g)]);
-    }
-    best = std::max(best, eval::pearson(a, b));
-  }
-  return best;
-}
-
 struct Expected {
   std::vector<double> opening, width;
   std::vector<bool> bilabial;
 };
 
-LipScores score(const std::vector<FrameMeasure>& m, const FrameMeasure& rest, const std::vector<double>& env,
+LipScores score(const std::vector<FaceMeasure>& m, const FaceMeasure& rest, const std::vector<double>& env,
                 const Expected* expected, std::vector<double>& opening_out) {
   LipScores s;
   const double loud = percentile(env, 0.95);
@@ -161,7 +126,7 @@ LipScores score(const std::vector<FrameMeasure>& m, const FrameMeasure& rest, co
 }
 
 // The baseline: the jaw follows the speech's loudness, rendered by the same renderer.
-std::vector<FrameMeasure> baseline_measures(const portrait::PreparedPortrait& prepared, const io::AudioBuffer& speech,
+std::vector<FaceMeasure> baseline_measures(const portrait::PreparedPortrait& prepared, const io::AudioBuffer& speech,
                                             const std::vector<double>& env, int fps) {
   MeasuringSink measuring;
   const std::unique_ptr<portrait::PasteBackSink> paste = prepared.paste_back_into(measuring);
@@ -192,6 +157,34 @@ void add_mean(LipScores& to, const LipScores& s, double n) {
 }
 
 }  // namespace
+
+std::vector<double> loudness_per_frame(const io::AudioBuffer& speech, int fps, int64_t frames) {
+  const io::AudioBuffer a = io::resample(speech, 16000, 1);
+  const double per = 16000.0 / fps;
+  std::vector<double> env;
+  for (int64_t f = 0; f < frames; ++f) {
+    const auto b = static_cast<size_t>(f * per), e = std::min(a.samples.size(), static_cast<size_t>((f + 1) * per));
+    double sum = 0;
+    for (size_t s = b; s < e; ++s) sum += static_cast<double>(a.samples[s]) * a.samples[s];
+    env.push_back(e > b ? std::sqrt(sum / static_cast<double>(e - b)) : 0.0);
+  }
+  return env;
+}
+
+double best_lag_pearson(const std::vector<double>& x, const std::vector<double>& y) {
+  double best = -1;
+  for (int lag = -2; lag <= 2; ++lag) {
+    std::vector<double> a, b;
+    for (size_t f = 0; f < x.size(); ++f) {
+      const auto g = static_cast<int64_t>(f) + lag;
+      if (g < 0 || g >= static_cast<int64_t>(y.size())) continue;
+      a.push_back(x[f]);
+      b.push_back(y[static_cast<size_t>(g)]);
+    }
+    best = std::max(best, eval::pearson(a, b));
+  }
+  return best;
+}
 
 PhotoEvaluationReport evaluate_photos(const model::ModelFamily& model, const PhotoEvaluateOptions& o) {
   if (o.photos.empty()) throw Error::input("", "--photos: no photos given");
@@ -230,7 +223,7 @@ PhotoEvaluationReport evaluate_photos(const model::ModelFamily& model, const Pho
     const int crop = static_cast<int>(g.size > 0 ? g.size : model.config().image_size);
     const portrait::PreparedPortrait prepared = portrait::prepare_portrait(
         photo, crop, portrait::FaceTemplate{f.eye_y, f.eye_distance, f.mouth_y}, g.placement);
-    const FrameMeasure rest = measure(prepared.canvas_pixels.data(), prepared.canvas.width, prepared.canvas.height);
+    const FaceMeasure rest = measure_face(prepared.canvas_pixels.data(), prepared.canvas.width, prepared.canvas.height);
     if (!rest.found) throw Error::input(photo.string(), "dlib finds no face in the photo at the video's size");
     for (const Speech& s : speeches) {
       throw_if_interrupted();
@@ -238,7 +231,7 @@ PhotoEvaluationReport evaluate_photos(const model::ModelFamily& model, const Pho
       MeasuringSink measuring;
       const GenerateResult r = generate(model, g, measuring);
       io::AudioBuffer speech = io::decode_audio(s.path);
-      const std::vector<double> env = loudness(speech, r.fps, r.frames);
+      const std::vector<double> env = loudness_per_frame(speech, r.fps, r.frames);
       PairEvaluation e;
       e.photo = photo.filename().string();
       e.speech = s.name;

@@ -4,6 +4,8 @@
 // speech whose motion is known exactly (a thg-synth dataset's motion.csv), against the visemes.
 // Every pair (photo, speech) is also rendered by the baseline "the jaw follows the loudness"
 // (same renderer, no learning), which scores well on loudness correlation and badly on visemes.
+#include <array>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "engine/generate.h"
+#include "io/audio.h"
 #include "model/family.h"
 
 namespace thg::pipeline {
@@ -49,6 +52,19 @@ struct PhotoEvaluationReport {
   std::vector<PairEvaluation> pairs;
   LipScores model_synthetic, baseline_synthetic, model_recorded, baseline_recorded;  // means
 };
+
+// One frame measured: dlib's face, its inner-lip gap and mouth width (inter-ocular distances) and
+// the mean colour (0..255) of the upper face (eyes to nose, so no mouth).
+struct FaceMeasure {
+  bool found = false;
+  double opening = 0, width = 0;
+  std::array<double, 3> colour{};
+};
+FaceMeasure measure_face(const uint8_t* rgb, int width, int height);
+// RMS loudness of `speech` per video frame.
+std::vector<double> loudness_per_frame(const io::AudioBuffer& speech, int fps, int64_t frames);
+// Pearson correlation of x with y shifted by the best lag within +-2 frames.
+double best_lag_pearson(const std::vector<double>& x, const std::vector<double>& y);
 
 PhotoEvaluationReport evaluate_photos(const model::ModelFamily& model, const PhotoEvaluateOptions& options);
 void write_photo_evaluation(const PhotoEvaluationReport& report, const std::filesystem::path& out,

@@ -4,6 +4,7 @@
 #include "io/safetensors.h"
 #include "model/motion_warp.h"
 #include "model/talking_head.h"
+#include "model/weights.h"
 
 namespace thg::model {
 
@@ -42,11 +43,7 @@ std::vector<std::string> model_families() {
 
 std::unique_ptr<ModelFamily> load_model_file(const std::filesystem::path& weights) {
   // Only the metadata is read here; the family's loader reopens the file for its tensors.
-  const io::SafetensorsFile file = io::SafetensorsFile::open(weights);
-  const auto config_text = file.metadata().find("thg.config");
-  if (config_text == file.metadata().end())
-    throw Error::input(weights.string(), "not a THG model file (no thg.config metadata)");
-  const ModelConfig config = parse_model_config(config_text->second, weights.string() + " (embedded config)");
+  const ModelConfig config = model_file_config(io::SafetensorsFile::open(weights), weights);
   return row_for(config.family, weights.string()).load(weights);
 }
 

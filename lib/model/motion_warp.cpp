@@ -14,9 +14,6 @@
 namespace thg::model {
 
 namespace {
-constexpr const char* kFormatKey = "thg.format";
-constexpr const char* kFormat = "thg-model-1";
-constexpr const char* kConfigKey = "thg.config";
 
 nn::AttentionOptions attention(int64_t dim, int64_t heads, int64_t context_dim) {
   nn::AttentionOptions o;
@@ -105,17 +102,10 @@ MotionWarpModel::MotionWarpModel(const ModelConfig& config)
 
 std::unique_ptr<MotionWarpModel> MotionWarpModel::load(const std::filesystem::path& weights) {
   io::SafetensorsFile file = io::SafetensorsFile::open(weights);
-  const auto format = file.metadata().find(kFormatKey);
-  const auto config_text = file.metadata().find(kConfigKey);
-  if (format == file.metadata().end() || config_text == file.metadata().end() || format->second != kFormat)
-    throw Error::input(weights.string(), "not a THG model file (thg.format / thg.config metadata)");
-  auto model = std::make_unique<MotionWarpModel>(parse_model_config(config_text->second, weights.string() + " (embedded config)"));
+  auto model = std::make_unique<MotionWarpModel>(model_file_config(file, weights));
   load_parameters(model->audio_encoder, file, "audio_encoder.");
   load_parameters(model->denoiser, file, "denoiser.");
-  const std::set<std::string> parts{"audio_encoder", "denoiser"};
-  for (const auto& t : file.tensors())
-    if (!parts.count(t.name.substr(0, t.name.find('.'))))
-      throw Error::input(weights.string(), "unexpected tensor " + t.name + " (not part of a motion-warp model)");
+  check_model_file_parts(file, weights, {"audio_encoder", "denoiser"});
   return model;
 }
 
@@ -128,10 +118,7 @@ std::unique_ptr<MotionWarpModel> MotionWarpModel::random(const ModelConfig& conf
 }
 
 void MotionWarpModel::save(const std::filesystem::path& path, c10::ScalarType dtype) const {
-  auto* self = const_cast<MotionWarpModel*>(this);
-  std::vector<std::pair<std::string, at::Tensor>> tensors;
-  for (auto& [name, t] : self->named_parameters()) tensors.emplace_back(name, t->detach().to(at::kCPU, dtype));
-  io::write_safetensors(path, tensors, {{kFormatKey, kFormat}, {kConfigKey, to_yaml(config_)}});
+  save_model_file(*const_cast<MotionWarpModel*>(this), path, dtype);
 }
 
 void MotionWarpModel::to(c10::Device device, c10::ScalarType dtype) {

@@ -16,9 +16,6 @@
 namespace thg::model {
 
 namespace {
-constexpr const char* kFormatKey = "thg.format";
-constexpr const char* kFormat = "thg-model-1";
-constexpr const char* kConfigKey = "thg.config";
 
 int64_t window_for(const ModelConfig& c) {
   return (2 * c.audio.context_frames + 1) * audio::columns_per_frame(c.generation.fps, c.audio.mel);
@@ -35,13 +32,7 @@ TalkingHeadModel::TalkingHeadModel(const ModelConfig& config)
 
 std::unique_ptr<TalkingHeadModel> TalkingHeadModel::load(const std::filesystem::path& weights) {
   io::SafetensorsFile file = io::SafetensorsFile::open(weights);
-  auto format = file.metadata().find(kFormatKey);
-  auto config_text = file.metadata().find(kConfigKey);
-  if (format == file.metadata().end() || config_text == file.metadata().end())
-    throw Error::input(weights.string(), "not a THG model file (no thg.format / thg.config metadata)");
-  if (format->second != kFormat)
-    throw Error::input(weights.string(), "unsupported model format '" + format->second + "' (expected " + kFormat + ")");
-  ModelConfig config = parse_model_config(config_text->second, weights.string() + " (embedded config)");
+  ModelConfig config = model_file_config(file, weights);
   // Parameters are allocated uninitialised (address space only) and checked before any copy; a
   // model that cannot fit in memory is refused here rather than killed by the OOM killer later.
   auto model = std::make_unique<TalkingHeadModel>(config);
@@ -54,10 +45,7 @@ std::unique_ptr<TalkingHeadModel> TalkingHeadModel::load(const std::filesystem::
   load_parameters(model->unet, file, "unet.");
   load_parameters(model->audio_encoder, file, "audio_encoder.");
   load_parameters(model->reference_encoder, file, "reference_encoder.");
-  const std::set<std::string> parts{"vae", "unet", "audio_encoder", "reference_encoder"};
-  for (const auto& t : file.tensors())
-    if (!parts.count(t.name.substr(0, t.name.find('.'))))
-      throw Error::input(weights.string(), "unexpected tensor " + t.name + " (not part of a THG model)");
+  check_model_file_parts(file, weights, {"vae", "unet", "audio_encoder", "reference_encoder"});
   return model;
 }
 
@@ -78,10 +66,7 @@ std::unique_ptr<TalkingHeadModel> TalkingHeadModel::random(const ModelConfig& co
 }
 
 void TalkingHeadModel::save(const std::filesystem::path& path, c10::ScalarType dtype) const {
-  auto* self = const_cast<TalkingHeadModel*>(this);
-  std::vector<std::pair<std::string, at::Tensor>> tensors;
-  for (auto& [name, t] : self->named_parameters()) tensors.emplace_back(name, t->detach().to(at::kCPU, dtype));
-  io::write_safetensors(path, tensors, {{kFormatKey, kFormat}, {kConfigKey, to_yaml(config_)}});
+  save_model_file(*const_cast<TalkingHeadModel*>(this), path, dtype);
 }
 
 void TalkingHeadModel::to(c10::Device device, c10::ScalarType dtype) {

@@ -70,4 +70,33 @@ void load_parameters(nn::Module& module, const io::SafetensorsFile& file, const 
   }
 }
 
+namespace {
+constexpr const char* kFormatKey = "thg.format";
+constexpr const char* kFormat = "thg-model-1";
+constexpr const char* kConfigKey = "thg.config";
+}  // namespace
+
+ModelConfig model_file_config(const io::SafetensorsFile& file, const std::filesystem::path& path) {
+  const auto format = file.metadata().find(kFormatKey);
+  const auto config_text = file.metadata().find(kConfigKey);
+  if (format == file.metadata().end() || config_text == file.metadata().end())
+    throw Error::input(path.string(), "not a THG model file (no thg.format / thg.config metadata)");
+  if (format->second != kFormat)
+    throw Error::input(path.string(), "unsupported model format '" + format->second + "' (expected " + kFormat + ")");
+  return parse_model_config(config_text->second, path.string() + " (embedded config)");
+}
+
+void check_model_file_parts(const io::SafetensorsFile& file, const std::filesystem::path& path,
+                            const std::set<std::string>& parts) {
+  for (const auto& t : file.tensors())
+    if (!parts.count(t.name.substr(0, t.name.find('.'))))
+      throw Error::input(path.string(), "unexpected tensor " + t.name + " (not part of this model family)");
+}
+
+void save_model_file(ModelFamily& model, const std::filesystem::path& path, c10::ScalarType dtype) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (auto& [name, t] : model.named_parameters()) tensors.emplace_back(name, t->detach().to(at::kCPU, dtype));
+  io::write_safetensors(path, tensors, {{kFormatKey, kFormat}, {kConfigKey, to_yaml(model.config())}});
+}
+
 }  // namespace thg::model

@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 
+#include "bench/evaluate_photos.h"
 #include "core/error.h"
 #include "eval/metrics.h"
 #include "model/face_warp.h"
@@ -121,39 +122,15 @@ TEST(MotionModel, TheShippedModelMovesRealLipsWithTheSpeech) {
   int found = 0;
   for (int64_t i = 0; i < frames.size(0); ++i) {
     const at::Tensor f = frames[i].contiguous();
-    io::RgbaImage img;
-    img.width = static_cast<int>(f.size(1));
-    img.height = static_cast<int>(f.size(0));
-    img.pixels.assign(static_cast<size_t>(img.width) * img.height * 4, 255);
-    const uint8_t* src = f.data_ptr<uint8_t>();
-    for (size_t k = 0; k < static_cast<size_t>(img.width) * img.height; ++k)
-      for (int c = 0; c < 3; ++c) img.pixels[k * 4 + c] = src[k * 3 + c];
-    const auto faces = portrait::detect_faces(img, "frame");
-    if (faces.empty()) continue;
+    const pipeline::FaceMeasure m =
+        pipeline::measure_face(f.data_ptr<uint8_t>(), static_cast<int>(f.size(1)), static_cast<int>(f.size(0)));
+    if (!m.found) continue;
     ++found;
-    opening.push_back(model::lip_opening(faces.front().landmarks));
+    opening.push_back(m.opening);
   }
   ASSERT_EQ(found, frames.size(0)) << "a face in every frame";
-  // The speech's loudness per frame (RMS over the frame's 40 ms).
-  const io::AudioBuffer a = io::resample(io::decode_audio(o.audio), 16000, 1);
-  std::vector<double> envelope;
-  for (size_t f = 0; f < opening.size(); ++f) {
-    double sum = 0;
-    int n = 0;
-    for (size_t s = f * 640; s < std::min(a.samples.size(), (f + 1) * 640); ++s, ++n) sum += a.samples[s] * a.samples[s];
-    envelope.push_back(n ? std::sqrt(sum / n) : 0.0);
-  }
-  double best = -1;
-  for (int lag = -2; lag <= 2; ++lag) {
-    std::vector<double> x, y;
-    for (size_t f = 0; f < opening.size(); ++f) {
-      const auto g = static_cast<int64_t>(f) + lag;
-      if (g < 0 || g >= static_cast<int64_t>(envelope.size())) continue;
-      x.push_back(opening[f]);
-      y.push_back(envelope[static_cast<size_t>(g)]);
-    }
-    best = std::max(best, eval::pearson(x, y));
-  }
+  const double best = pipeline::best_lag_pearson(
+      opening, pipeline::loudness_per_frame(io::decode_audio(o.audio), 25, static_cast<int64_t>(opening.size())));
   double mean = 0, var = 0;
   for (double v : opening) mean += v / static_cast<double>(opening.size());
   for (double v : opening) var += (v - mean) * (v - mean) / static_cast<double>(opening.size());
@@ -166,7 +143,6 @@ TEST(MotionModel, TheShippedModelMovesRealLipsWithTheSpeech) {
 }  // namespace
 }  // namespace thg
 
-#include "bench/evaluate_photos.h"
 #include "fake_speech.h"
 #include "synth/dataset.h"
 
