@@ -269,6 +269,11 @@ for dtype in float16 float32; do
   stage "bench-e2e-$dtype" 20 90 gpu "$thg" -- "$thg" bench e2e --device cuda --dtype "$dtype" --seconds 20 \
     --repeats 3 --out "$res/results/bench_e2e_$dtype" -q
 done
+# The motion-warp model (weights/motion.safetensors): motion diffusion + the warp renderer at 384 px.
+for dtype in float16 float32; do
+  stage "bench-e2e-motion-$dtype" 20 90 gpu "$thg" -- "$thg" bench e2e --weights "$root/weights/motion.safetensors" \
+    --device cuda --dtype "$dtype" --seconds 20 --repeats 3 --out "$res/results/bench_e2e_motion_$dtype" -q
+done
 stage bench-unet-bundled 20 90 gpu "$thg" -- "$thg" bench unet --device cuda --dtype float16 \
   --frames 1,8,16,24 --backends sdpa,fused,auto --repeats 10 --out "$res/results/bench_unet_bundled" -q
 
