@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "model/face_warp.h"
 #include "core/machine.h"
 #include "core/progress.h"
 
@@ -49,35 +50,11 @@ GenerateInputs synthetic_inputs(int64_t size, double seconds, int sample_rate) {
   const double skin[3] = {0.85, 0.65, 0.55};
   for (double c : skin) channels.push_back((0.5 * (1 - face) + face * (c * shade) * (1 - 0.6 * features)).clamp(0, 1));
   in.portrait = at::stack(channels).contiguous();
-  // Its 68 landmarks (iBUG layout) on the same drawing, for families that render from the face.
-  std::vector<float> points;
-  auto at_unit = [&](double ux, double uy) {  // [-1, 1] drawing coordinates -> pixel centres
-    points.push_back(static_cast<float>((ux + 1) * 0.5 * static_cast<double>(size - 1)));
-    points.push_back(static_cast<float>((uy + 1) * 0.5 * static_cast<double>(size - 1)));
-  };
-  constexpr double kPiHere = 3.14159265358979323846;
-  for (int i = 0; i < 17; ++i) {  // jaw: the lower half of the face ellipse, ear to ear
-    const double a = kPiHere * (1.0 - i / 16.0);
-    at_unit(0.6 * std::cos(a), 0.8 * std::abs(std::sin(a)) * (i == 0 || i == 16 ? 0.0 : 1.0));
-  }
-  for (int side = -1; side <= 1; side += 2)  // brows 17-21, 22-26
-    for (int i = 0; i < 5; ++i) at_unit(side * 0.25 + (i - 2) * 0.06 * (side < 0 ? 1 : 1), -0.35);
-  for (int i = 0; i < 4; ++i) at_unit(0, -0.15 + 0.1 * i);  // nose bridge 27-30
-  for (int i = 0; i < 5; ++i) at_unit((i - 2) * 0.05, 0.2);  // nostrils 31-35
-  for (int side = -1; side <= 1; side += 2)  // eyes 36-41, 42-47: a ring around each centre
-    for (int i = 0; i < 6; ++i) {
-      const double a = kPiHere * (1 + i / 3.0);
-      at_unit(side * 0.25 + 0.12 * std::cos(a), -0.2 + 0.05 * std::sin(a));
-    }
-  for (int i = 0; i < 12; ++i) {  // outer lips 48-59
-    const double a = kPiHere * (1 + i / 6.0);
-    at_unit(0.25 * std::cos(a), 0.4 + 0.07 * std::sin(a));
-  }
-  for (int i = 0; i < 8; ++i) {  // inner lips 60-67, closed
-    const double a = kPiHere * (1 + i / 4.0);
-    at_unit(0.2 * std::cos(a), 0.4 + 0.005 * std::sin(a));
-  }
-  in.landmarks = at::tensor(points).view({68, 2});
+  // Its landmarks, for families that render from the face: the face template's (the drawing's eyes
+  // and mouth sit within a few pixels of the template's).
+  const model::FaceTemplateConfig layout;
+  in.landmarks = model::landmarks_tensor(
+      model::template_landmarks(layout.eye_y, layout.eye_distance, layout.mouth_y, static_cast<int>(size)));
 
   in.speech.sample_rate = sample_rate;
   in.speech.channels = 1;

@@ -18,6 +18,7 @@
 #include "io/image.h"
 #include "io/frame_sink.h"
 #include "engine/frame_noise.h"
+#include "model/face_warp.h"
 #include "sched/guidance.h"
 #include "sched/scheduler.h"
 
@@ -175,10 +176,7 @@ GenerateResult generate(const model::ModelFamily& model, const GenerateOptions& 
     prepared = portrait::prepare_portrait(o.portrait, static_cast<int>(plan.result.size),
                                           portrait::FaceTemplate{f.eye_y, f.eye_distance, f.mouth_y}, o.placement);
     inputs.portrait = prepared->crop;
-    std::vector<float> points;
-    for (const portrait::Point& p : prepared->crop_landmarks())
-      points.insert(points.end(), {static_cast<float>(p.x), static_cast<float>(p.y)});
-    inputs.landmarks = at::tensor(points).view({68, 2});
+    inputs.landmarks = model::landmarks_tensor(prepared->crop_landmarks());
     GenerateResult::Face& face = plan.result.face;
     face.index = prepared->chosen;
     face.found = static_cast<int>(prepared->faces.size());

@@ -18,11 +18,6 @@ Point operator-(Point a, Point b) { return {a.x - b.x, a.y - b.y}; }
 Point operator*(double k, Point a) { return {k * a.x, k * a.y}; }
 double dot(Point a, Point b) { return a.x * b.x + a.y * b.y; }
 
-Point mean_of(const Landmarks& p, int first, int last) {
-  Point m;
-  for (int i = first; i <= last; ++i) m = m + p[static_cast<size_t>(i)];
-  return (1.0 / (last - first + 1)) * m;
-}
 
 // The face's own axes: ex from the image-left eye to the image-right eye, ey perpendicular to it
 // pointing down the face; iod the distance between the eye centres.
@@ -32,7 +27,7 @@ struct FaceAxes {
 };
 
 FaceAxes face_axes(const Landmarks& p) {
-  const Point d = mean_of(p, 42, 47) - mean_of(p, 36, 41);
+  const Point d = portrait::landmark_mean(p, 42, 47) - portrait::landmark_mean(p, 36, 41);
   const double iod = std::max(1e-6, std::hypot(d.x, d.y));
   const Point ex = (1.0 / iod) * d;
   return {ex, {-ex.y, ex.x}, iod};
@@ -187,6 +182,20 @@ Landmarks template_landmarks(double eye_y, double eye_distance, double mouth_y, 
   return p;
 }
 
+at::Tensor landmarks_tensor(const Landmarks& landmarks) {
+  std::vector<float> points;
+  for (const Point& p : landmarks) points.insert(points.end(), {static_cast<float>(p.x), static_cast<float>(p.y)});
+  return at::tensor(points).view({68, 2});
+}
+
+Landmarks landmarks_from_tensor(const at::Tensor& t) {
+  const at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
+  const auto a = c.accessor<double, 2>();
+  Landmarks out;
+  for (size_t i = 0; i < out.size(); ++i) out[i] = {a[static_cast<int64_t>(i)][0], a[static_cast<int64_t>(i)][1]};
+  return out;
+}
+
 double lip_opening(const Landmarks& p) {
   const FaceAxes a = face_axes(p);
   double gap = 0;
@@ -224,7 +233,7 @@ Landmarks move_landmarks(const Landmarks& rest, const MotionFrame& m, bool with_
   const double jaw_share[17] = {0, 0, 0, 0.05, 0.15, 0.35, 0.6, 0.8, 0.9, 0.8, 0.6, 0.35, 0.15, 0.05, 0, 0, 0};
   for (int i = 0; i <= 16; ++i) shift(i, jaw_share[i] * jaw);
   // Width: spreading and rounding move the lips along the mouth's axis about its centre.
-  const Point centre = mean_of(rest, 48, 67);
+  const Point centre = portrait::landmark_mean(rest, 48, 67);
   const double spread = 0.6 * (m[kWidth] - 0.5) - 0.4 * std::clamp<double>(m[kRound], 0, 1);
   for (int i = 48; i <= 67; ++i) shift(i, 0, spread * dot(rest[static_cast<size_t>(i)] - centre, a.ex));
   // Blinks: the upper lids come down onto the lower ones.
@@ -235,7 +244,7 @@ Landmarks move_landmarks(const Landmarks& rest, const MotionFrame& m, bool with_
   for (int i = 17; i <= 26; ++i) shift(i, -m[kBrow] * a.iod);
   if (!with_head) return q;
   // Head: a similarity about the face's centre.
-  const Point c = mean_of(rest, 0, 67);
+  const Point c = portrait::landmark_mean(rest, 0, 67);
   const double s = 1.0 + m[kScale], cr = std::cos(m[kRoll]), sr = std::sin(m[kRoll]);
   const Point t = (m[kShiftX] * a.iod) * a.ex + (m[kShiftY] * a.iod) * a.ey;
   for (Point& p : q) {
@@ -251,8 +260,8 @@ at::Tensor render_motion(const at::Tensor& image_in, const Landmarks& rest, cons
   const int64_t size = image.size(2), n = motion.size(0);
   const auto opt = at::TensorOptions().dtype(at::kFloat).device(image.device());
   const FaceAxes a = face_axes(rest);
-  const Point face_centre = mean_of(rest, 0, 67);
-  const Point mouth_origin = mean_of(rest, 48, 67);
+  const Point face_centre = portrait::landmark_mean(rest, 0, 67);
+  const Point mouth_origin = portrait::landmark_mean(rest, 48, 67);
   const at::Tensor ramp = at::arange(size, opt);
   const at::Tensor X = ramp.view({1, size}).expand({size, size});
   const at::Tensor Y = ramp.view({size, 1}).expand({size, size});
@@ -274,9 +283,10 @@ at::Tensor render_motion(const at::Tensor& image_in, const Landmarks& rest, cons
   const int64_t by0 = clampi(std::floor(mouth_origin.y - 0.9 * a.iod)), by1 = clampi(std::ceil(mouth_origin.y + 1.0 * a.iod) + 1);
 
   std::vector<at::Tensor> frames;
+  const auto rows = motion.accessor<float, 2>();
   for (int64_t f = 0; f < n; ++f) {
     MotionFrame m{};
-    for (int c = 0; c < kMotionChannels; ++c) m[static_cast<size_t>(c)] = motion[f][c].item<float>();
+    for (int c = 0; c < kMotionChannels; ++c) m[static_cast<size_t>(c)] = rows[f][c];
     // 1. Undo the head's similarity (weighted), giving positions in the face's own frame.
     const double s = 1.0 + m[kScale], cr = std::cos(-m[kRoll]), sr = std::sin(-m[kRoll]);
     const Point t = (m[kShiftX] * a.iod) * a.ex + (m[kShiftY] * a.iod) * a.ey;

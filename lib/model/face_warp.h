@@ -29,6 +29,10 @@ portrait::Landmarks move_landmarks(const portrait::Landmarks& rest, const Motion
 // world's mean face, which the template also comes from).
 portrait::Landmarks template_landmarks(double eye_y, double eye_distance, double mouth_y, int size);
 
+// Landmarks as a float32 [68, 2] tensor (GenerateInputs, PortraitInput) and back.
+at::Tensor landmarks_tensor(const portrait::Landmarks& landmarks);
+portrait::Landmarks landmarks_from_tensor(const at::Tensor& landmarks);
+
 // The inner lips' opening of a face in inter-ocular distances (mean over the three inner pairs).
 double lip_opening(const portrait::Landmarks& face);
 

@@ -24,21 +24,11 @@ nn::AttentionOptions attention(int64_t dim, int64_t heads, int64_t context_dim) 
   return o;
 }
 
-portrait::Landmarks landmarks_from(const at::Tensor& t) {
-  const at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
-  portrait::Landmarks out;
-  for (size_t i = 0; i < out.size(); ++i) out[i] = {c[static_cast<int64_t>(i)][0].item<double>(), c[static_cast<int64_t>(i)][1].item<double>()};
-  return out;
-}
 }  // namespace
 
 std::array<float, kGeometryFeatures> face_geometry(const portrait::Landmarks& p) {
-  auto mean = [&](int a, int b) {
-    portrait::Point m;
-    for (int i = a; i <= b; ++i) m = {m.x + p[static_cast<size_t>(i)].x / (b - a + 1), m.y + p[static_cast<size_t>(i)].y / (b - a + 1)};
-    return m;
-  };
-  const portrait::Point l = mean(36, 41), r = mean(42, 47), mouth = mean(48, 67);
+  const portrait::Point l = portrait::landmark_mean(p, 36, 41), r = portrait::landmark_mean(p, 42, 47);
+  const portrait::Point mouth = portrait::landmark_mean(p, 48, 67);
   const double iod = std::max(1e-6, std::hypot(r.x - l.x, r.y - l.y));
   const double width = std::hypot(p[54].x - p[48].x, p[54].y - p[48].y);
   const double eyes_to_mouth = std::hypot(mouth.x - (l.x + r.x) / 2, mouth.y - (l.y + r.y) / 2);
@@ -140,12 +130,10 @@ Reference MotionWarpModel::reference(const PortraitInput& portrait, const std::s
   at::Tensor landmarks = portrait.landmarks;
   if (!landmarks.defined()) {
     const FaceTemplateConfig& f = config_.face;
-    std::vector<float> points;
-    for (const portrait::Point& p : template_landmarks(f.eye_y, f.eye_distance, f.mouth_y, static_cast<int>(portrait.image.size(2))))
-      points.insert(points.end(), {static_cast<float>(p.x), static_cast<float>(p.y)});
-    landmarks = at::tensor(points).view({68, 2});
+    landmarks = landmarks_tensor(
+        template_landmarks(f.eye_y, f.eye_distance, f.mouth_y, static_cast<int>(portrait.image.size(2))));
   }
-  const std::array<float, kGeometryFeatures> g = face_geometry(landmarks_from(landmarks));
+  const std::array<float, kGeometryFeatures> g = face_geometry(landmarks_from_tensor(landmarks));
   Reference r;
   r.latents = at::tensor(std::vector<float>(g.begin(), g.end())).view({1, kGeometryFeatures}).to(device(), dtype());
   r.tokens = r.latents.view({1, 1, kGeometryFeatures});  // this family conditions by concatenation only
@@ -172,7 +160,7 @@ at::Tensor MotionWarpModel::denormalise(const at::Tensor& samples) const {
 }
 
 at::Tensor MotionWarpModel::decode(const at::Tensor& samples, const Reference& reference) const {
-  return render_motion(reference.portrait.to(samples.device()), landmarks_from(reference.landmarks),
+  return render_motion(reference.portrait.to(samples.device()), landmarks_from_tensor(reference.landmarks),
                        denormalise(samples.to(at::kFloat)));
 }
 

@@ -117,18 +117,13 @@ TEST(FaceWarp, TemplateLandmarksSitWhereAnAlignedFacesAre) {
   const Subject& s = astronaut();
   const portrait::FaceTemplate t{};
   const portrait::Landmarks tl = model::template_landmarks(t.eye_y, t.eye_distance, t.mouth_y, kSize);
-  auto mean = [](const portrait::Landmarks& p, int a, int b) {
-    portrait::Point m;
-    for (int i = a; i <= b; ++i) m = {m.x + p[static_cast<size_t>(i)].x / (b - a + 1), m.y + p[static_cast<size_t>(i)].y / (b - a + 1)};
-    return m;
-  };
   const double iod = t.eye_distance * kSize;
   auto near = [&](portrait::Point a, portrait::Point b, double tolerance, const char* what) {
     EXPECT_LT(std::hypot(a.x - b.x, a.y - b.y), tolerance * iod) << what;
   };
-  near(mean(tl, 36, 41), mean(s.landmarks, 36, 41), 0.1, "image-left eye");
-  near(mean(tl, 42, 47), mean(s.landmarks, 42, 47), 0.1, "image-right eye");
-  near(mean(tl, 48, 67), mean(s.landmarks, 48, 67), 0.15, "mouth");
+  near(portrait::landmark_mean(tl, 36, 41), portrait::landmark_mean(s.landmarks, 36, 41), 0.1, "image-left eye");
+  near(portrait::landmark_mean(tl, 42, 47), portrait::landmark_mean(s.landmarks, 42, 47), 0.1, "image-right eye");
+  near(portrait::landmark_mean(tl, 48, 67), portrait::landmark_mean(s.landmarks, 48, 67), 0.15, "mouth");
   const double width = std::hypot(tl[54].x - tl[48].x, tl[54].y - tl[48].y);
   const double measured = std::hypot(s.landmarks[54].x - s.landmarks[48].x, s.landmarks[54].y - s.landmarks[48].y);
   EXPECT_NEAR(width / measured, 1.0, 0.3);

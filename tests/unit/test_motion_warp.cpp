@@ -64,9 +64,7 @@ TEST(MotionWarp, GeneratesOnARealPhotoAndLeavesTheBackgroundAlone) {
                                                             portrait::FaceTemplate{}, portrait::PortraitOptions{});
   pipeline::GenerateInputs in;
   in.portrait = p.crop;
-  std::vector<float> points;
-  for (const auto& q : p.crop_landmarks()) points.insert(points.end(), {static_cast<float>(q.x), static_cast<float>(q.y)});
-  in.landmarks = at::tensor(points).view({68, 2});
+  in.landmarks = model::landmarks_tensor(p.crop_landmarks());
   in.speech = io::decode_audio(test::data("media/speech_2s.m4a"));
   pipeline::GenerateOptions o;
   o.max_frames = 10;
