@@ -89,7 +89,7 @@ std::string slug(std::string s) {
 }
 
 struct Options {
-  std::vector<std::string> configs{"default", "sd15"};
+  std::vector<std::string> configs{"pixel-latent", "sd15"};
   std::string dtype = "fp16";
   int groups = 3;  // guidance branches batched into one forward
   int repeats = 20;

@@ -15,7 +15,7 @@
 #    stops unless thg_kernels is in the build), build (<= 240 s, -j16, only thg, thg_tests and
 #    thg-bench-kernels), GPU tests (THG_REQUIRE_GPU=1: a skip is a failure), compute-sanitizer
 #    memcheck and racecheck on the KernelSanitizer tests (small shapes), the kernel benchmark
-#    (fp16, then bf16), the UNet C++-vs-Python benchmark (default, then sd15), and the bundled
+#    (fp16, then bf16), the UNet C++-vs-Python benchmark (pixel-latent, then sd15), and the bundled
 #    model's UNet step per chunk size and attention backend (the end-to-end stand-in: a build
 #    without FFmpeg has no generation path, see benchmarks/README.md).
 # 3. After every stage, all logs and results are packed again into $OUT/device-results.tar.gz,
@@ -249,7 +249,7 @@ else
 fi
 for dtype in fp16 bf16; do
   stage "bench-kernels-$dtype" 30 100 gpu "$bench" -- "$bench" --root "$root" --out "$res/results" \
-    --commit "$commit" --dtype "$dtype" --configs default,sd15
+    --commit "$commit" --dtype "$dtype" --configs pixel-latent,sd15
 done
 # unet_forward.py reads the commit with `git rev-parse`: this copy has no .git, so a stand-in git
 # answers with the commit passed in.
@@ -259,14 +259,15 @@ printf '#!/bin/sh\ncase "$*" in *rev-parse*) echo %s; exit 0;; esac\nexit 1\n' "
 chmod +x "$shim/git"
 git_path=$PATH
 git -C "$root" rev-parse HEAD >/dev/null 2>&1 || git_path="$shim:$PATH"
-for config in default sd15; do  # one run each: unet_forward.py writes only at its end
+for config in pixel-latent sd15; do  # one run each: unet_forward.py writes only at its end
   stage "bench-unet-$config" 30 100 gpu "$thg" -- env PATH="$git_path" "$py" "$root/benchmarks/unet_forward.py" \
     --thg "$thg" --device cuda --dtype float16 --configs "$config" --results "$res/results/unet_forward_$config"
 done
 # End to end without FFmpeg: decoded (synthetic) portrait and 20 s of speech-like audio -> RGB
-# frames on the host, with the bundled model's defaults; then its UNet step per chunk size and backend.
+# frames on the host, with the pixel-latent model's defaults; then its UNet step per chunk size and backend.
 for dtype in float16 float32; do
-  stage "bench-e2e-$dtype" 20 90 gpu "$thg" -- "$thg" bench e2e --device cuda --dtype "$dtype" --seconds 20 \
+  stage "bench-e2e-$dtype" 20 90 gpu "$thg" -- "$thg" bench e2e --weights "$root/weights/pixel-latent.safetensors" \
+    --device cuda --dtype "$dtype" --seconds 20 \
     --repeats 3 --out "$res/results/bench_e2e_$dtype" -q
 done
 # The motion-warp model (weights/motion.safetensors): motion diffusion + the warp renderer at 384 px.

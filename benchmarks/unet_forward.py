@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """UNet forward per frame: THG's C++ (`thg bench unet`) against the Python-eager reference on the
-same weights, same device, same run, for the tiny, default and sd15 configs. Writes
+same weights, same device, same run, for the tiny, pixel-latent and sd15 configs. Writes
 benchmarks/results/unet_forward_<device>_<date>.{json,md}.
 
 usage: benchmarks/unet_forward.py [--thg build/apps/thg] [--device cpu|cuda] [--dtype float32|float16]
-                                  [--configs tiny,default,sd15] [--results benchmarks/results]
+                                  [--configs tiny,pixel-latent,sd15] [--results benchmarks/results]
 Needs the venv of scripts/setup.sh (torch, diffusers).
 """
 import argparse
@@ -19,9 +19,9 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # frames per forward and repeats per config: the sd15 layout at 512x512 is slow on a CPU.
-PLAN = {"tiny": (8, 5), "default": (8, 5), "sd15": (2, 2)}
+PLAN = {"tiny": (8, 5), "pixel-latent": (8, 5), "sd15": (2, 2)}
 # On a GPU: a chunk of frames times three batched guidance branches, as generation runs it.
-GPU_PLAN = {"tiny": (24, 20), "default": (24, 20), "sd15": (6, 10)}
+GPU_PLAN = {"tiny": (24, 20), "pixel-latent": (24, 20), "sd15": (6, 10)}
 
 
 def run_json(cmd):
@@ -38,7 +38,7 @@ def main():
     p.add_argument("--thg", default=str(ROOT / "build" / "apps" / "thg"))
     p.add_argument("--device", default="cpu")
     p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
-    p.add_argument("--configs", default="tiny,default,sd15")
+    p.add_argument("--configs", default="tiny,pixel-latent,sd15")
     p.add_argument("--results", default=str(ROOT / "benchmarks" / "results"))
     a = p.parse_args()
     plan = PLAN if a.device == "cpu" else GPU_PLAN

@@ -62,7 +62,14 @@ int run_bench_unet(const BenchUnetCli& o, const GlobalOptions& global) {
   for (int64_t f : grid.frames)
     if (f < 1 || f > 1024) throw Error::input("", "--frames must be in 1..1024");
   for (const std::string& b : split_list(o.backends)) grid.backends.push_back(nn::parse_attention_backend(b));
-  pipeline::LoadedModel loaded = pipeline::load_model(o.model);
+  // The UNet step is the pixel-latent family's: without --weights or --config, its bundled model.
+  pipeline::ModelSource source = o.model;
+  if (source.weights.empty() && source.config.empty()) {
+    const model::DefaultModelPaths paths = model::default_model_paths();
+    if (std::filesystem::exists(paths.pixel_latent_weights)) source.weights = paths.pixel_latent_weights;
+    else source.config = paths.pixel_latent_config;
+  }
+  pipeline::LoadedModel loaded = pipeline::load_model(source);
   apply_attention(o.attention, *loaded.model);
   if (!o.save_weights.empty()) loaded.model->save(o.save_weights, at::kFloat);
   const bool single = grid.frames.size() == 1 && grid.backends.size() <= 1;
@@ -250,7 +257,7 @@ Handler add_bench_command(CLI::App& app, const GlobalOptions& global) {
   por->add_option("--crop-size", pb->bench.crop_size, "The model's crop side")->default_val(128)->check(CLI::Range(32, 2048));
   por->add_flag("--json", pb->json, "Machine-readable output on stdout");
   por->footer("Example:\n  thg bench portrait --photo examples/astronaut.png");
-  app.footer("Examples:\n  thg bench unet --config configs/default.yaml --json\n"
+  app.footer("Examples:\n  thg bench unet --config configs/pixel-latent.yaml --json\n"
              "  thg bench e2e --device cuda --dtype float16\n"
              "  thg bench samplers --out bench/ --steps 4,8,16");
   return [o, unet, s, samplers, e, e2e, pb, por, &global]() -> int {

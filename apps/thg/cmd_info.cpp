@@ -78,7 +78,7 @@ Handler add_info_command(CLI::App& app) {
   app.add_option("file", o->file, "A .safetensors file (THG model or any other)")->required();
   app.add_flag("--json", o->json, "Machine-readable output on stdout");
   app.add_flag("--tensors", o->tensors, "List every tensor with dtype and shape");
-  app.footer("Examples:\n  thg info weights/default.safetensors\n  thg info model.safetensors --json --tensors");
+  app.footer("Examples:\n  thg info weights/pixel-latent.safetensors\n  thg info model.safetensors --json --tensors");
   return [o] { return run_info(*o); };
 }
 

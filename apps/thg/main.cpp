@@ -20,9 +20,9 @@ int main(int argc, char** argv) {
   app.footer(
       "Examples:\n"
       "  thg generate --portrait face.png --audio speech.m4a --output out.mp4\n"
-      "  thg info weights/default.safetensors\n"
+      "  thg info weights/pixel-latent.safetensors\n"
       "  thg batch jobs.yaml --output-dir out/ --shard 0/4\n"
-      "  thg bench unet --config configs/default.yaml\n"
+      "  thg bench unet --config configs/pixel-latent.yaml\n"
       "Run 'thg <command> --help' for the options of a command.\n"
       "Exit status: 0 success, 2 bad input or usage, 1 other failure, 3 some batch jobs failed, 130 interrupted.");
   thg::app::GlobalOptions global;

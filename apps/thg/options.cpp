@@ -70,7 +70,7 @@ void add_placement_options(CLI::App& app, portrait::PortraitOptions& p) {
 }
 
 void add_model_options(CLI::App& app, pipeline::ModelSource& model, std::string& attention) {
-  app.add_option("--weights", model.weights, "Model weights (default: the bundled weights/default.safetensors)");
+  app.add_option("--weights", model.weights, "Model weights (default: the bundled weights/pixel-latent.safetensors)");
   app.add_option("--config", model.config,
                  "Model config YAML to run with a seeded random initialisation (development; ignored with --weights)");
   app.add_option("--device", model.device, "auto, cpu, cuda or cuda:N")->default_val("auto");

@@ -1,7 +1,7 @@
 #pragma once
 // Model evaluation on a held-out thg-synth split: generate every clip from its portrait and speech,
 // compare with the renderer's ground truth, always next to the baseline "repeat the portrait".
-// The figures in weights/README.md come from this.
+// The figures in weights/PIXEL-LATENT.md come from this.
 #include <ATen/core/Tensor.h>
 
 #include <filesystem>

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "audio/speech_activity.h"
 #include "core/atomic_file.h"
 #include "core/cancel.h"
 #include "core/error.h"
@@ -85,7 +86,7 @@ LipScores score(const std::vector<FaceMeasure>& m, const FaceMeasure& rest, cons
                 const Expected* expected, std::vector<double>& opening_out) {
   LipScores s;
   const double loud = percentile(env, 0.95);
-  std::vector<double> opening, width, speaking, silent_error, drift;
+  std::vector<double> opening, width, speaking, drift;
   int64_t found = 0;
   double last = rest.opening, last_width = rest.width;
   for (size_t f = 0; f < m.size(); ++f) {
@@ -100,14 +101,33 @@ LipScores score(const std::vector<FaceMeasure>& m, const FaceMeasure& rest, cons
     opening.push_back(last);  // a missed frame keeps the previous measurement (and counts as not found)
     width.push_back(last_width);
     if (f < env.size() && env[f] > 0.1 * loud) speaking.push_back(last);
-    if (f < env.size() && env[f] < 0.02 * loud) silent_error.push_back(std::abs(last - rest.opening));
   }
+  // Silence: frames quieter than 2% of the loud level (-34 dB). "silence_error" counts those in a
+  // pause (a run of at least 3 such frames, 120 ms), where a person's mouth closes;
+  // "quiet_frame_error" counts every one, including the 40 ms dips between syllables, where no
+  // mouth closes and only a renderer that follows loudness frame by frame scores well.
+  std::vector<double> pause_error, quiet_error;
+  for (size_t f = 0; f < opening.size() && f < env.size();) {
+    size_t end = f;
+    while (end < opening.size() && end < env.size() && env[end] < 0.02 * loud) ++end;
+    for (size_t k = f; k < end; ++k) {
+      quiet_error.push_back(std::abs(opening[k] - rest.opening));
+      if (end - f >= 3) pause_error.push_back(quiet_error.back());
+    }
+    f = end > f ? end : f + 1;
+  }
+  const auto mean_or_unknown = [](const std::vector<double>& v) {
+    double sum = 0;
+    for (double x : v) sum += x;
+    return v.empty() ? -1.0 : sum / static_cast<double>(v.size());
+  };
+  s.silence_error = mean_or_unknown(pause_error);
+  s.quiet_frame_error = mean_or_unknown(quiet_error);
   s.found = m.empty() ? 0 : static_cast<double>(found) / static_cast<double>(m.size());
   double mean = 0, var = 0;
   for (double v : speaking) mean += v / static_cast<double>(speaking.size());
   for (double v : speaking) var += (v - mean) * (v - mean) / static_cast<double>(speaking.size());
   s.movement = std::sqrt(var);
-  for (double v : silent_error) s.silence_error += v / static_cast<double>(silent_error.size());
   for (double v : drift) s.colour_drift += v / static_cast<double>(drift.size());
   s.envelope_corr = best_lag_pearson(opening, env);
   if (expected) {
@@ -145,30 +165,37 @@ std::vector<FaceMeasure> baseline_measures(const portrait::PreparedPortrait& pre
   return measuring.measures;
 }
 
-void add_mean(LipScores& to, const LipScores& s, double n) {
-  to.found += s.found / n;
-  to.movement += s.movement / n;
-  to.silence_error += s.silence_error / n;
-  to.envelope_corr += s.envelope_corr / n;
-  to.colour_drift += s.colour_drift / n;
-  if (s.opening_corr > -2) to.opening_corr = (to.opening_corr <= -2 ? 0 : to.opening_corr) + s.opening_corr / n;
-  if (s.width_corr > -2) to.width_corr = (to.width_corr <= -2 ? 0 : to.width_corr) + s.width_corr / n;
-  if (s.bilabial_closed >= 0) to.bilabial_closed = (to.bilabial_closed < 0 ? 0 : to.bilabial_closed) + s.bilabial_closed / n;
+// The mean over pairs of each score, over the pairs where it is known (a clip without a pause
+// has no silence error; recorded speech has no viseme scores).
+LipScores mean_scores(const std::vector<const LipScores*>& all) {
+  const auto mean = [&](double LipScores::*field, double unknown) {
+    double sum = 0;
+    int64_t n = 0;
+    for (const LipScores* s : all)
+      if (s->*field > unknown) {
+        sum += s->*field;
+        ++n;
+      }
+    return n ? sum / static_cast<double>(n) : unknown;
+  };
+  LipScores m;
+  m.found = mean(&LipScores::found, -1);
+  m.movement = mean(&LipScores::movement, -1);
+  m.silence_error = mean(&LipScores::silence_error, -1);
+  m.quiet_frame_error = mean(&LipScores::quiet_frame_error, -1);
+  m.envelope_corr = mean(&LipScores::envelope_corr, -2);
+  m.opening_corr = mean(&LipScores::opening_corr, -2);
+  m.width_corr = mean(&LipScores::width_corr, -2);
+  m.bilabial_closed = mean(&LipScores::bilabial_closed, -1);
+  m.colour_drift = mean(&LipScores::colour_drift, -1);
+  return m;
 }
 
 }  // namespace
 
 std::vector<double> loudness_per_frame(const io::AudioBuffer& speech, int fps, int64_t frames) {
   const io::AudioBuffer a = io::resample(speech, 16000, 1);
-  const double per = 16000.0 / fps;
-  std::vector<double> env;
-  for (int64_t f = 0; f < frames; ++f) {
-    const auto b = static_cast<size_t>(f * per), e = std::min(a.samples.size(), static_cast<size_t>((f + 1) * per));
-    double sum = 0;
-    for (size_t s = b; s < e; ++s) sum += static_cast<double>(a.samples[s]) * a.samples[s];
-    env.push_back(e > b ? std::sqrt(sum / static_cast<double>(e - b)) : 0.0);
-  }
-  return env;
+  return audio::frame_loudness(a.samples, a.sample_rate, fps, frames);
 }
 
 double best_lag_pearson(const std::vector<double>& x, const std::vector<double>& y) {
@@ -214,7 +241,7 @@ PhotoEvaluationReport evaluate_photos(const model::ModelFamily& model, const Pho
 
   PhotoEvaluationReport report;
   const int64_t total = static_cast<int64_t>(o.photos.size() * speeches.size());
-  int64_t done = 0, synthetic = 0, recorded = 0;
+  int64_t done = 0;
   const model::FaceTemplateConfig& f = model.config().face;
   for (const fs::path& photo : o.photos) {
     GenerateOptions g = o.generation;
@@ -241,25 +268,30 @@ PhotoEvaluationReport evaluate_photos(const model::ModelFamily& model, const Pho
       const Expected* expected = s.expected ? &*s.expected : nullptr;
       e.model = score(measuring.measures, rest, env, expected, e.model_opening);
       e.baseline = score(baseline_measures(prepared, speech, env, r.fps), rest, env, expected, e.baseline_opening);
-      (expected ? synthetic : recorded) += 1;
       report.pairs.push_back(std::move(e));
       if (o.on_pair) o.on_pair(++done, total);
     }
   }
+  std::vector<const LipScores*> model_syn, base_syn, model_rec, base_rec;
   for (const PairEvaluation& e : report.pairs) {
     const bool syn = e.model.opening_corr > -2;
-    add_mean(syn ? report.model_synthetic : report.model_recorded, e.model, static_cast<double>(syn ? synthetic : recorded));
-    add_mean(syn ? report.baseline_synthetic : report.baseline_recorded, e.baseline,
-             static_cast<double>(syn ? synthetic : recorded));
+    (syn ? model_syn : model_rec).push_back(&e.model);
+    (syn ? base_syn : base_rec).push_back(&e.baseline);
   }
+  report.model_synthetic = mean_scores(model_syn);
+  report.baseline_synthetic = mean_scores(base_syn);
+  report.model_recorded = mean_scores(model_rec);
+  report.baseline_recorded = mean_scores(base_rec);
   return report;
 }
 
 namespace {
 nlohmann::json scores_json(const LipScores& s) {
   nlohmann::json j{{"face_found", s.found},           {"mouth_movement", s.movement},
-                   {"silence_error", s.silence_error}, {"envelope_correlation", s.envelope_corr},
+                   {"envelope_correlation", s.envelope_corr},
                    {"colour_drift", s.colour_drift}};
+  if (s.silence_error >= 0) j["silence_error"] = s.silence_error;
+  if (s.quiet_frame_error >= 0) j["quiet_frame_error"] = s.quiet_frame_error;
   if (s.opening_corr > -2) j["opening_correlation"] = s.opening_corr;
   if (s.width_corr > -2) j["width_correlation"] = s.width_corr;
   if (s.bilabial_closed >= 0) j["bilabial_closed"] = s.bilabial_closed;
@@ -274,7 +306,8 @@ std::string cell(double v, bool known = true) {
 }
 
 std::string md_row(const std::string& name, const LipScores& s) {
-  return "| " + name + " | " + cell(s.found) + " | " + cell(s.movement) + " | " + cell(s.silence_error) + " | " +
+  return "| " + name + " | " + cell(s.found) + " | " + cell(s.movement) + " | " +
+         cell(s.silence_error, s.silence_error >= 0) + " | " + cell(s.quiet_frame_error, s.quiet_frame_error >= 0) + " | " +
          cell(s.envelope_corr) + " | " + cell(s.opening_corr, s.opening_corr > -2) + " | " +
          cell(s.width_corr, s.width_corr > -2) + " | " + cell(s.bilabial_closed, s.bilabial_closed >= 0) + " | " +
          cell(s.colour_drift) + " |\n";
@@ -289,27 +322,33 @@ void write_photo_evaluation(const PhotoEvaluationReport& r, const fs::path& out,
   j["synthetic_speech"] = {{"model", scores_json(r.model_synthetic)}, {"baseline", scores_json(r.baseline_synthetic)}};
   j["recorded_speech"] = {{"model", scores_json(r.model_recorded)}, {"baseline", scores_json(r.baseline_recorded)}};
   std::string csv =
-      "photo,speech,frames,rest_opening,renderer,face_found,mouth_movement,silence_error,envelope_correlation,"
+      "photo,speech,frames,rest_opening,renderer,face_found,mouth_movement,silence_error,quiet_frame_error,"
+      "envelope_correlation,"
       "opening_correlation,width_correlation,bilabial_closed,colour_drift\n";
   for (const PairEvaluation& e : r.pairs) {
     j["pairs"].push_back({{"photo", e.photo}, {"speech", e.speech}, {"frames", e.frames}, {"rest_opening", e.rest_opening},
-                          {"model", scores_json(e.model)}, {"baseline", scores_json(e.baseline)}});
+                          {"model", scores_json(e.model)}, {"baseline", scores_json(e.baseline)},
+                          // Per frame, so that a surprising score can be looked at (and re-plotted).
+                          {"tracks", {{"envelope", e.envelope}, {"model_opening", e.model_opening},
+                                      {"baseline_opening", e.baseline_opening}}}});
     for (const auto& [name, s] : {std::pair<std::string, const LipScores&>{"model", e.model}, {"baseline", e.baseline}})
       csv += e.photo + "," + e.speech + "," + std::to_string(e.frames) + "," + cell(e.rest_opening) + "," + name + "," +
-             cell(s.found) + "," + cell(s.movement) + "," + cell(s.silence_error) + "," + cell(s.envelope_corr) + "," +
+             cell(s.found) + "," + cell(s.movement) + "," + (s.silence_error >= 0 ? cell(s.silence_error) : "") + "," +
+             (s.quiet_frame_error >= 0 ? cell(s.quiet_frame_error) : "") + "," + cell(s.envelope_corr) + "," +
              (s.opening_corr > -2 ? cell(s.opening_corr) : "") + "," + (s.width_corr > -2 ? cell(s.width_corr) : "") +
              "," + (s.bilabial_closed >= 0 ? cell(s.bilabial_closed) : "") + "," + cell(s.colour_drift) + "\n";
   }
   std::string md = "# Evaluation on real photos\n\n";
   for (const auto& [k, v] : about) md += "- " + k + ": " + v + "\n";
   md += "\nMeasured with dlib's landmarks on the generated frames; gaps in inter-ocular distances. Baseline: the jaw "
-        "follows the loudness (same renderer).\n\n"
-        "| | face found | mouth movement | silence error | envelope corr. | opening corr. | width corr. | "
-        "p/b/m closed | colour drift |\n|---|---|---|---|---|---|---|---|---|\n";
+        "follows the loudness (same renderer). Silence error: in pauses of at least 120 ms; quiet-frame error: "
+        "in every frame quieter than 2% of the loud level, dips between syllables included.\n\n"
+        "| | face found | mouth movement | silence error | quiet-frame error | envelope corr. | opening corr. | "
+        "width corr. | p/b/m closed | colour drift |\n|---|---|---|---|---|---|---|---|---|---|\n";
   md += md_row("model, synthetic speech", r.model_synthetic) + md_row("baseline, synthetic speech", r.baseline_synthetic) +
         md_row("model, recorded speech", r.model_recorded) + md_row("baseline, recorded speech", r.baseline_recorded);
-  md += "\n## Pairs\n\n| photo | speech | renderer | face found | movement | silence error | envelope | opening | width "
-        "| p/b/m | drift |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+  md += "\n## Pairs\n\n| photo | speech | renderer | face found | movement | silence error | quiet-frame error | "
+        "envelope | opening | width | p/b/m | drift |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const PairEvaluation& e : r.pairs) {
     md += "| " + e.photo + " | " + e.speech + " |" + md_row("model", e.model).substr(1);
     md += "| " + e.photo + " | " + e.speech + " |" + md_row("baseline", e.baseline).substr(1);

@@ -32,7 +32,8 @@ struct PhotoEvaluateOptions {
 struct LipScores {
   double found = 0;           // fraction of frames with a face
   double movement = 0;        // std of the inner-lip gap / inter-ocular distance while speaking
-  double silence_error = 0;   // mean |gap - the photo's own gap| in silent frames
+  double silence_error = -1;  // mean |gap - the photo's own gap| in pauses (>= 3 quiet frames); -1: no pause
+  double quiet_frame_error = -1;  // the same over every quiet frame, dips between syllables included
   double envelope_corr = 0;   // Pearson with the speech's loudness, best lag within +-2 frames
   double opening_corr = -2;   // with the expected opening track (synthetic speech); -2: unknown
   double width_corr = -2;     // with the expected lip-spread track (width - rounding)

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "audio/mel.h"
+#include "audio/speech_activity.h"
 #include "core/atomic_file.h"
 #include "core/cancel.h"
 #include "core/error.h"
@@ -258,6 +259,11 @@ GenerateResult run(const model::ModelFamily& model, Plan plan, GenerateInputs in
   io::AudioBuffer mono16k = io::resample(speech, cfg.audio.mel.sample_rate, 1);
   at::Tensor mel = audio::log_mel(mono16k.samples, cfg.audio.mel);
   const double silence = mel.min().item<double>();  // windows are made per chunk, from this level
+  // Where the speaker pauses, for a family that rests the mouth there: one float per frame.
+  at::Tensor activity;
+  if (const std::optional<audio::PauseOptions> pauses = model.pause_options())
+    activity = at::tensor(audio::speech_activity(
+        audio::frame_loudness(mono16k.samples, mono16k.sample_rate, result.fps, result.frames), *pauses));
   timer.add("features", t0);
 
   // 3. The family's conditioning on the portrait.
@@ -318,7 +324,9 @@ GenerateResult run(const model::ModelFamily& model, Plan plan, GenerateInputs in
     timer.add("denoise", t0);
 
     t0 = Clock::now();
-    at::Tensor rgb = frames_to_rgb8(model.decode(x.slice(0, 0, n - keep), reference));
+    at::Tensor done = x.slice(0, 0, n - keep);
+    if (activity.defined()) done = model.rest_in_pauses(done, activity.slice(0, written, written + done.size(0)));
+    at::Tensor rgb = frames_to_rgb8(model.decode(done, reference));
     timer.add("render", t0);  // the family's decode to RGB (pixel-latent: the VAE decoder)
     const at::Tensor frames = rgb.cpu();
     if (o.on_rgb_frames) o.on_rgb_frames(frames, written);

@@ -61,6 +61,11 @@ struct MotionConfig {
   // Per-channel normalisation of the motion (the denoiser works on (motion - mean) / std),
   // measured on the training data; empty: none.
   std::vector<double> mean, std;
+  // In a pause of the speech (at least 3 frames this many dB below the clip's loud level,
+  // audio/speech_activity.h) the mouth rests as in the portrait, whatever the denoiser says: the
+  // synthetic voices it learnt from never breathe or hum between words, real recordings do.
+  // 0: the mouth follows the denoiser in pauses too.
+  double pause_quiet_db = 30.0;
 };
 
 struct ModelConfig {

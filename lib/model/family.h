@@ -14,10 +14,12 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "audio/speech_activity.h"
 #include "model/config.h"
 
 namespace thg::model {
@@ -67,6 +69,12 @@ class ModelFamily {
   virtual at::Tensor denoise(const at::Tensor& noisy, const at::Tensor& timesteps, const at::Tensor& reference_latents,
                              const at::Tensor& reference_tokens, const at::Tensor& audio_tokens,
                              int64_t frames) const = 0;
+  // Where the speaker pauses (audio/speech_activity.h), for a family whose samples say what the
+  // mouth does; none (the default): the engine does not compute it.
+  virtual std::optional<audio::PauseOptions> pause_options() const { return std::nullopt; }
+  // Denoised samples [n, ...] and the frames' speech activity [n] (1 speaking .. 0 paused): the
+  // samples with the mouth at rest where the speaker pauses. Called only when pause_options() is set.
+  virtual at::Tensor rest_in_pauses(const at::Tensor& samples, const at::Tensor& /*activity*/) const { return samples; }
   // Denoised samples [n, ...] -> RGB frames [n, 3, S, S] in [0, 1] (any float dtype, model device).
   virtual at::Tensor decode(const at::Tensor& samples, const Reference& reference) const = 0;
 

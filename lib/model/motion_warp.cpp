@@ -159,6 +159,26 @@ at::Tensor MotionWarpModel::denormalise(const at::Tensor& samples) const {
   return samples * at::tensor(config_.motion.std).to(o) + at::tensor(config_.motion.mean).to(o);
 }
 
+std::optional<audio::PauseOptions> MotionWarpModel::pause_options() const {
+  if (config_.motion.pause_quiet_db <= 0) return std::nullopt;
+  audio::PauseOptions o;
+  o.quiet_db = config_.motion.pause_quiet_db;
+  return o;
+}
+
+at::Tensor MotionWarpModel::rest_in_pauses(const at::Tensor& samples, const at::Tensor& activity) const {
+  const MotionFrame rest = rest_motion();
+  const auto o = samples.options();
+  // Blending is linear, so it can happen in the denoiser's normalised units.
+  const at::Tensor rest_samples = normalise(at::tensor(std::vector<float>(rest.begin(), rest.end())).to(o));
+  at::Tensor weight = at::ones({kMotionChannels}, o);
+  at::Tensor mouth = at::zeros({kMotionChannels}, o);
+  for (int c : {kOpen, kWidth, kRound, kPress}) mouth[c] = 1;
+  // Per frame and channel: 1 keeps the sample, 0 takes the rest pose (mouth channels only).
+  weight = 1 - mouth.view({1, kMotionChannels}) * (1 - activity.to(o).view({-1, 1}));
+  return rest_samples + (samples - rest_samples) * weight;
+}
+
 at::Tensor MotionWarpModel::decode(const at::Tensor& samples, const Reference& reference) const {
   return render_motion(reference.portrait.to(samples.device()), landmarks_from_tensor(reference.landmarks),
                        denormalise(samples.to(at::kFloat)));

@@ -74,6 +74,10 @@ class MotionWarpModel final : public ModelFamily {
   Reference reference(const PortraitInput& portrait, const std::string& decode) const override;
   at::Tensor denoise(const at::Tensor& noisy, const at::Tensor& timesteps, const at::Tensor& reference_latents,
                      const at::Tensor& reference_tokens, const at::Tensor& audio_tokens, int64_t frames) const override;
+  std::optional<audio::PauseOptions> pause_options() const override;
+  // The mouth's channels (open, width, round, press) move to rest_motion() as activity falls to 0;
+  // eyes and head go on moving.
+  at::Tensor rest_in_pauses(const at::Tensor& samples, const at::Tensor& activity) const override;
   at::Tensor decode(const at::Tensor& samples, const Reference& reference) const override;
   std::vector<std::pair<std::string, at::Tensor*>> named_parameters() override;
 

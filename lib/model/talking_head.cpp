@@ -165,10 +165,11 @@ DefaultModelPaths default_model_paths() {
   roots.emplace_back(THG_SOURCE_DIR);
 #endif
   for (const auto& root : roots)
-    if (std::filesystem::exists(root / "configs" / "default.yaml", ec))
-      return {root / "configs" / "default.yaml", root / "weights" / "default.safetensors",
+    if (std::filesystem::exists(root / "configs" / "motion.yaml", ec))
+      return {root / "configs" / "motion.yaml", root / "weights" / "motion.safetensors",
+              root / "configs" / "pixel-latent.yaml", root / "weights" / "pixel-latent.safetensors",
               root / "benchmarks" / "data" / "heldout-synth" / "test.jsonl"};
-  throw Error::failure("configs/default.yaml", "the bundled default model config was not found (set THG_HOME)");
+  throw Error::failure("configs/motion.yaml", "the bundled default model config was not found (set THG_HOME)");
 }
 
 }  // namespace thg::model

@@ -76,9 +76,13 @@ class TalkingHeadModel final : public ModelFamily {
 };
 
 // Where the bundled default model lives: $THG_HOME, then <exe>/../share/thg, then the source tree.
+// The default is the motion-warp model (weights/MOTION.md); the pixel-latent model stays next to it
+// for the tools that only it serves (thg bench unet) and for comparisons.
 struct DefaultModelPaths {
-  std::filesystem::path config;   // configs/default.yaml
-  std::filesystem::path weights;  // weights/default.safetensors (may not exist yet)
+  std::filesystem::path config;   // configs/motion.yaml
+  std::filesystem::path weights;  // weights/motion.safetensors (may not exist yet)
+  std::filesystem::path pixel_latent_config;   // configs/pixel-latent.yaml
+  std::filesystem::path pixel_latent_weights;  // weights/pixel-latent.safetensors
   std::filesystem::path heldout;  // benchmarks/data/heldout-synth/test.jsonl: thg bench samplers' default clips
 };
 DefaultModelPaths default_model_paths();

@@ -12,14 +12,17 @@
 #include "engine/generate.h"
 #include "engine/model_loader.h"
 #include "io/image.h"
+#include "model/talking_head.h"
 #include "test_util.h"
 
 namespace thg {
 namespace {
 
-TEST(Golden, BundledModelFramesAreThoseOfBeforeTheEngineRefactor) {
-  pipeline::LoadedModel loaded = pipeline::load_model({});  // the bundled default
-  ASSERT_FALSE(loaded.random_weights) << "weights/default.safetensors is missing";
+TEST(Golden, PixelLatentModelFramesAreThoseOfBeforeTheEngineRefactor) {
+  pipeline::ModelSource pixel_latent;
+  pixel_latent.weights = model::default_model_paths().pixel_latent_weights;
+  ASSERT_TRUE(std::filesystem::exists(pixel_latent.weights)) << pixel_latent.weights << " is missing";
+  pipeline::LoadedModel loaded = pipeline::load_model(pixel_latent);
   pipeline::GenerateOptions o;
   o.portrait = test::data("photos/astronaut.png");
   o.audio = test::data("media/speech_2s.m4a");

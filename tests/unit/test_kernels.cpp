@@ -256,7 +256,7 @@ TEST_F(FusedKernelsGpu, PeakGpuMemorySeesAnAllocation) {
 
 TEST_F(FusedKernelsGpu, ModelWithFusedBackendMatchesMath) {
   c10::InferenceMode inference;
-  auto model = model::TalkingHeadModel::random(model::load_model_config(test::source_root() / "configs/default.yaml"), 5);
+  auto model = model::TalkingHeadModel::random(model::load_model_config(test::source_root() / "configs/pixel-latent.yaml"), 5);
   model->to(at::kCUDA, at::kHalf);
   const auto& cfg = model->config();
   at::Generator g = at::make_generator<at::CPUGeneratorImpl>(23);
@@ -294,7 +294,7 @@ class CudaVsCpu : public ::testing::Test {
 TEST_F(CudaVsCpu, DenoiserInHalfPrecisionMatchesFp32OnTheCpu) {
   c10::InferenceMode inference;
   BackendScope scope(nn::AttentionBackend::Sdpa);
-  const auto config = model::load_model_config(test::source_root() / "configs/default.yaml");
+  const auto config = model::load_model_config(test::source_root() / "configs/pixel-latent.yaml");
   auto cpu = model::TalkingHeadModel::random(config, 7);
   const auto& cfg = cpu->config();
   at::Generator g = at::make_generator<at::CPUGeneratorImpl>(29);

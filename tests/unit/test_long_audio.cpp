@@ -86,7 +86,7 @@ generation: {steps: 1, chunk_frames: 8}
 // dilute. Measured: 1.24x with the cross-fade, 2.30x without it (overlap 0: a hard cut every 8
 // frames), which fails here.
 TEST(LongAudio, NoSeamsAtChunkBoundariesWithTheBundledModel) {
-  const fs::path weights = test::source_root() / "weights/default.safetensors";
+  const fs::path weights = test::source_root() / "weights/pixel-latent.safetensors";
   if (!fs::exists(weights)) GTEST_SKIP() << "no bundled weights";
   auto model = model::TalkingHeadModel::load(weights);
   test::ScratchDir dir;

@@ -18,7 +18,7 @@ namespace {
 model::ModelConfig tiny() { return model::load_model_config(test::source_root() / "configs/tiny.yaml"); }
 
 TEST(ModelConfig, BundledConfigsParseAndRoundTrip) {
-  for (const char* name : {"configs/default.yaml", "configs/tiny.yaml"}) {
+  for (const char* name : {"configs/pixel-latent.yaml", "configs/tiny.yaml"}) {
     model::ModelConfig c = model::load_model_config(test::source_root() / name);
     model::ModelConfig again = model::parse_model_config(model::to_yaml(c), "roundtrip");
     EXPECT_EQ(model::to_yaml(again), model::to_yaml(c)) << name;

@@ -267,7 +267,7 @@ TEST(EvaluateOracle, TheGroundTruthScoresBestAndAShiftedOneLosesLipSync) {
 }
 
 TEST(EvaluateOracle, TheBundledModelBeatsTheBaselineOnAnUnseenClip) {
-  const fs::path weights = test::source_root() / "weights/default.safetensors";
+  const fs::path weights = test::source_root() / "weights/pixel-latent.safetensors";
   if (!fs::exists(weights)) GTEST_SKIP() << "no bundled weights";
   if (std::string(THG_SYNTH_BINARY).empty()) GTEST_SKIP() << "thg-synth is not built (no espeak-ng)";
   test::ScratchDir dir;
