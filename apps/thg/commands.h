@@ -22,5 +22,6 @@ Handler add_convert_command(CLI::App& app);
 Handler add_batch_command(CLI::App& app, const GlobalOptions& global);
 Handler add_evaluate_command(CLI::App& app, const GlobalOptions& global);
 Handler add_faces_command(CLI::App& app);
+Handler add_serve_command(CLI::App& app);
 
 }  // namespace thg::app

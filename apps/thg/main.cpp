@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   handlers[bench] = thg::app::add_bench_command(*bench, global);
   auto* convert = app.add_subcommand("convert", "Import diffusers UNet / VAE checkpoints into THG's format");
   handlers[convert] = thg::app::add_convert_command(*convert);
+  auto* serve = app.add_subcommand("serve", "HTTP API and web page: one loaded model, a job queue (docs/api.md)");
+  handlers[serve] = thg::app::add_serve_command(*serve);
 
   try {
     app.parse(argc, argv);

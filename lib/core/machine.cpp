@@ -1,5 +1,9 @@
 #include "core/machine.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -30,6 +34,16 @@ int64_t process_peak_rss_bytes() {
   struct rusage usage {};
   ::getrusage(RUSAGE_SELF, &usage);
   return static_cast<int64_t>(usage.ru_maxrss) * 1024;  // Linux reports kilobytes
+}
+
+int64_t process_rss_bytes() {
+  // /proc/self/statm: total and resident size in pages.
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  long long total = 0, resident = 0;
+  const int got = std::fscanf(f, "%lld %lld", &total, &resident);
+  std::fclose(f);
+  return got == 2 ? resident * static_cast<int64_t>(::sysconf(_SC_PAGESIZE)) : 0;
 }
 
 #ifdef THG_HAVE_CUDA_KERNELS

@@ -14,6 +14,7 @@ double median(std::vector<double> values);
 
 std::string cpu_name();           // /proc/cpuinfo's model name, or "unknown CPU"
 int64_t process_peak_rss_bytes();  // the process's peak resident memory so far
+int64_t process_rss_bytes();       // its resident memory now (0 where /proc is missing)
 
 // GPU memory through LibTorch's caching allocator: the peak of bytes allocated to tensors on
 // `device` since the last reset. -1 for a CPU device, a CUDA index that does not exist, or a build
