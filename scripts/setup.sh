@@ -15,6 +15,9 @@ apt_packages=(
   build-essential cmake ninja-build ccache pkg-config python3-venv
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libgtest-dev libespeak-ng-dev libdlib-dev libdlib-data
+  libcpp-httplib-dev
+  # thg serve's browser test: headless Chromium driven by Selenium (tests/browser/)
+  chromium chromium-driver python3-selenium
 )
 missing=()
 for p in "${apt_packages[@]}"; do

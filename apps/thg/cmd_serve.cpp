@@ -44,7 +44,9 @@ int run_serve(ServeCli& o) {
                                " is reachable from other machines: give at least one --token (or bind 127.0.0.1)");
   pipeline::LoadedModel loaded = pipeline::load_model(o.model);
   apply_attention(o.attention, *loaded.model);
-  serve::ModelDescription d{loaded.description, model::to_yaml(loaded.model->config()), model_card(loaded.weights)};
+  // Clients see the weights' file name, not where the server keeps it.
+  const std::string name = loaded.weights.empty() ? "random initialisation" : loaded.weights.filename().string();
+  serve::ModelDescription d{name, model::to_yaml(loaded.model->config()), model_card(loaded.weights)};
   serve::Server server(*loaded.model, std::move(d), o.server);
   const int port = server.bind();
   std::fprintf(stderr, "thg serve: http://%s:%d/ (Ctrl-C stops; unfinished jobs resume on the next start)\n",

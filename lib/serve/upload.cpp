@@ -143,8 +143,8 @@ CheckedJob check_job_upload(const Upload& upload, const model::ModelFamily& mode
       throw HttpError(400, public_message(e, upload.folder));
     }
   }
+  job.settings = pipeline::settings_text(job.options);  // as asked (the worker applies the server's cap again)
   job.options.max_audio_seconds = std::min(job.options.max_audio_seconds, max_audio_seconds);
-  job.settings = pipeline::settings_text(job.options);
   try {
     portrait::validate(job.options.placement);
   } catch (const std::exception& e) {

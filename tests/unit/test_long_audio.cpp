@@ -77,6 +77,31 @@ generation: {steps: 1, chunk_frames: 8}
   EXPECT_EQ(io::read_video_frames(dir / "35s.mp4", {128, 100000}).size(0), 875);
 }
 
+// The same for the default motion-warp model on a real photo: motion per chunk, rendered on the
+// 384-px crop and pasted into a 256 x 256 picture (keeping the frames would cost 280 MiB per minute).
+// Besides the speech and its features, what grows with the length is the per-frame speech activity
+// (4 bytes a frame).
+TEST(LongAudio, PeakMemoryIsFlatInTheAudioLengthWithTheMotionModel) {
+  const fs::path weights = test::source_root() / "weights/motion.safetensors";
+  if (!fs::exists(weights)) GTEST_SKIP() << "no motion weights";
+  test::ScratchDir dir;
+  const std::vector<double> seconds{5.0, 20.0, 35.0};
+  std::vector<double> peak_mib;
+  for (double length : seconds) {
+    const std::string name = std::to_string(static_cast<int>(length)) + "s";
+    write_speechlike_wav(dir / (name + ".wav"), length);
+    peak_mib.push_back(test::peak_rss_mib({"--quiet", "generate", "-p", (test::source_root() / "examples/astronaut.png").string(),
+                                           "-a", (dir / (name + ".wav")).string(), "-o", (dir / (name + ".mp4")).string(),
+                                           "--weights", weights.string(), "--max-size", "256", "--device", "cpu"}));
+  }
+  const double steady_slope = 60.0 * (peak_mib[2] - peak_mib[1]) / (seconds[2] - seconds[1]);
+  std::printf("motion model, peak RSS: 5 s %.0f MiB, 20 s %.0f MiB, 35 s %.0f MiB: %.1f MiB per minute from 20 to 35 s\n",
+              peak_mib[0], peak_mib[1], peak_mib[2], steady_slope);
+  EXPECT_LT(steady_slope, 30.0) << "memory grows with the video's length";
+  EXPECT_LT(peak_mib[2] - peak_mib[0], 60.0) << "memory grew by more than the one-off growth allows";
+  EXPECT_EQ(io::read_video_frames(dir / "35s.mp4", {256, 100000}).size(0), 875);
+}
+
 // Chunks of 8 frames sharing 2 (the bundled model's defaults) against one chunk holding the whole
 // clip. A chunked run deviates from the single chunk a little everywhere (each chunk's temporal
 // attention sees other frames); a seam is where that deviation jumps from one frame to the next.
