@@ -325,7 +325,9 @@ GenerateResult run(const model::ModelFamily& model, Plan plan, GenerateInputs in
 
     t0 = Clock::now();
     at::Tensor done = x.slice(0, 0, n - keep);
-    if (activity.defined()) done = model.rest_in_pauses(done, activity.slice(0, written, written + done.size(0)));
+    const model::FrameContext context{written, activity.defined() ? activity.slice(0, written, written + done.size(0)) : at::Tensor(),
+                                      o.seed, result.fps};
+    done = model.finish_samples(done, context);
     at::Tensor rgb = frames_to_rgb8(model.decode(done, reference));
     timer.add("render", t0);  // the family's decode to RGB (pixel-latent: the VAE decoder)
     const at::Tensor frames = rgb.cpu();

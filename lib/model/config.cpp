@@ -166,6 +166,7 @@ void motion_fields(Visit& v, MotionConfig& c) {
   v("mean", c.mean);
   v("std", c.std);
   v("pause_quiet_db", c.pause_quiet_db);
+  v("blinks_per_minute", c.blinks_per_minute);
 }
 
 // Visits every section of a config: `top(key, value)` for top-level scalars and
@@ -282,6 +283,8 @@ void ModelConfig::validate_motion() const {
     if (!(s > 0)) throw Error::input("", "config motion: every std must be positive");
   if (!(motion.pause_quiet_db >= 0 && motion.pause_quiet_db <= 120))
     throw Error::input("", "config motion: pause_quiet_db must be 0..120 (0: off)");
+  if (!(motion.blinks_per_minute >= 0 && motion.blinks_per_minute <= 120))
+    throw Error::input("", "config motion: blinks_per_minute must be 0..120 (0: off)");
   if (audio.heads < 1 || audio.dim < 1 || audio.dim > 8192 || audio.dim % audio.heads != 0 || audio.layers < 0 ||
       audio.layers > 64 || audio.context_frames < 0 || audio.context_frames > 64 || audio.mel.sample_rate != 16000 ||
       audio.mel.n_fft < 16 || audio.mel.n_fft > 8192 || audio.mel.hop_length < 1 || audio.mel.n_mels < 1 ||

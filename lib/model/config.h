@@ -66,6 +66,9 @@ struct MotionConfig {
   // synthetic voices it learnt from never breathe or hum between words, real recordings do.
   // 0: the mouth follows the denoiser in pauses too.
   double pause_quiet_db = 30.0;
+  // Blinks drawn at this rate (model/blinks.h), seeded by the generation's seed; 0: only the
+  // denoiser's (which, trained on speech-independent blinks, averages them away).
+  double blinks_per_minute = 17.0;
 };
 
 struct ModelConfig {

@@ -204,6 +204,50 @@ double lip_opening(const Landmarks& p) {
   return std::max(0.0, gap / 3) / a.iod;
 }
 
+// A blink on one eye (points first..first+5: corners first and first+3, upper lid first+1,
+// first+2, lower lid first+5, first+4): the upper lid slides down by `amount` of the eye's
+// opening. In the face's frame (u across, v down the face) each column of the eye's box is remapped:
+// the lid's skin above the lid stretches down to the lid's new edge, and what is left of the open
+// eye is squeezed between that edge and the lower lid. A smooth displacement field cannot do this:
+// the lower lid's points, a few pixels away, hold it in place. Adds the remap to the sample
+// coordinates (sx, sy) where (lx, ly) are the positions in the face's frame.
+void blink_eye(at::Tensor& sx, at::Tensor& sy, const at::Tensor& lx, const at::Tensor& ly, const Landmarks& rest,
+               int first, double amount, const FaceAxes& a) {
+  const auto at_ = [&](int k) { return rest[static_cast<size_t>(first + k)]; };
+  const Point c = portrait::landmark_mean(rest, first, first + 5);
+  const auto uv = [&](Point p) { return std::pair{dot(p - c, a.ex), dot(p - c, a.ey)}; };
+  const auto [u0, v0] = uv(at_(0));
+  const auto [u3, v3] = uv(at_(3));
+  const double width = u3 - u0;
+  if (!(width > 2)) return;
+  const std::vector<std::pair<double, double>> upper{uv(at_(0)), uv(at_(1)), uv(at_(2)), uv(at_(3))};
+  const std::vector<std::pair<double, double>> lower{uv(at_(0)), uv(at_(5)), uv(at_(4)), uv(at_(3))};
+  // The box: the eye, the lid's skin above it (0.45 of the eye's width) and a margin.
+  const int64_t size = sx.size(-1);
+  double x0 = 1e9, x1 = -1e9, y0 = 1e9, y1 = -1e9;
+  for (int k = 0; k < 6; ++k) {
+    x0 = std::min(x0, at_(k).x), x1 = std::max(x1, at_(k).x), y0 = std::min(y0, at_(k).y), y1 = std::max(y1, at_(k).y);
+  }
+  const auto clampi = [&](double v) { return std::clamp<int64_t>(static_cast<int64_t>(v), 0, size); };
+  const int64_t bx0 = clampi(x0 - 0.3 * width), bx1 = clampi(x1 + 0.3 * width + 1);
+  const int64_t by0 = clampi(y0 - 0.6 * width), by1 = clampi(y1 + 0.2 * width + 1);
+  if (bx1 <= bx0 || by1 <= by0) return;
+  auto box = [&](const at::Tensor& t) { return t.slice(-2, by0, by1).slice(-1, bx0, bx1); };
+  const at::Tensor px = box(lx) - c.x, py = box(ly) - c.y;
+  const at::Tensor u = px * a.ex.x + py * a.ex.y, v = px * a.ey.x + py * a.ey.y;
+  const at::Tensor up = piecewise(u, upper), low = at::maximum(piecewise(u, lower), up + 0.5);
+  const at::Tensor top = up - 0.45 * width;
+  const at::Tensor edge = up + amount * (low - up);
+  const at::Tensor skin = top + (v - top) * (up - top) / (edge - top);          // top..edge <- top..up
+  const at::Tensor eye = up + (v - edge) * (low - up) / (low - edge + 1e-3);     // edge..low <- up..low
+  at::Tensor source = at::where(v < top, v, at::where(v < edge, skin, at::where(v < low, eye, v)));
+  // Full at the eye, fading out past its corners.
+  const at::Tensor across = (1 - ((u - (u0 + u3) / 2).abs() - width / 2) / (0.3 * width)).clamp(0, 1);
+  const at::Tensor dv = (source - v) * across;
+  box(sx).add_(dv * a.ey.x);
+  box(sy).add_(dv * a.ey.y);
+}
+
 Landmarks move_landmarks(const Landmarks& rest, const MotionFrame& m, bool with_head) {
   const FaceAxes a = face_axes(rest);
   Landmarks q = rest;
@@ -236,7 +280,8 @@ Landmarks move_landmarks(const Landmarks& rest, const MotionFrame& m, bool with_
   const Point centre = portrait::landmark_mean(rest, 48, 67);
   const double spread = 0.6 * (m[kWidth] - 0.5) - 0.4 * std::clamp<double>(m[kRound], 0, 1);
   for (int i = 48; i <= 67; ++i) shift(i, 0, spread * dot(rest[static_cast<size_t>(i)] - centre, a.ex));
-  // Blinks: the upper lids come down onto the lower ones.
+  // Blinks: the upper lids come down onto the lower ones (render_motion draws them with blink_eye;
+  // these points say where the lids are).
   const double blink = 0.92 * std::clamp<double>(m[kBlink], 0, 1);
   for (auto [upper, lower] : {std::pair{37, 41}, {38, 40}, {43, 47}, {44, 46}})
     q[static_cast<size_t>(upper)] =
@@ -294,9 +339,11 @@ at::Tensor render_motion(const at::Tensor& image_in, const Landmarks& rest, cons
     const at::Tensor hx = face_centre.x + (cr * dx - sr * dy) / s, hy = face_centre.y + (sr * dx + cr * dy) / s;
     const at::Tensor lx = X + head_weight * (hx - X), ly = Y + head_weight * (hy - Y);
     // 2. The face's own motion: two fields split at the lips' meeting line.
-    const Landmarks moved = move_landmarks(rest, m, /*with_head=*/false);
-    const at::Tensor up_field = displacement_field(moved, rest, upper, a.iod, size).to(opt.device());
-    const at::Tensor low_field = displacement_field(moved, rest, lower, a.iod, size).to(opt.device());
+    Landmarks moved = move_landmarks(rest, m, /*with_head=*/false);
+    Landmarks field_points = moved;  // the lids are remapped by blink_eye, not by the fields
+    for (int i = 36; i <= 47; ++i) field_points[static_cast<size_t>(i)] = rest[static_cast<size_t>(i)];
+    const at::Tensor up_field = displacement_field(field_points, rest, upper, a.iod, size).to(opt.device());
+    const at::Tensor low_field = displacement_field(field_points, rest, lower, a.iod, size).to(opt.device());
     const at::Tensor u = (lx - mouth_origin.x) * a.ex.x + (ly - mouth_origin.y) * a.ex.y;
     const at::Tensor v = (lx - mouth_origin.x) * a.ey.x + (ly - mouth_origin.y) * a.ey.y;
     const MouthCurves target = mouth_curves(moved, mouth_origin, a);
@@ -326,6 +373,9 @@ at::Tensor render_motion(const at::Tensor& image_in, const Landmarks& rest, cons
     const at::Tensor syb = box(sy) * (1 - rigid) + (lyb - shift * a.ey.y) * rigid;
     box(sx).copy_(sxb);
     box(sy).copy_(syb);
+    const double blink = std::clamp<double>(m[kBlink], 0, 1);  // 1: the lids meet
+    if (blink > 0.01)
+      for (int eye : {36, 42}) blink_eye(sx, sy, lx, ly, rest, eye, blink, a);
     // 3. Fetch the photo's pixels.
     const at::Tensor grid = at::stack({(sx + 0.5) * (2.0 / size) - 1, (sy + 0.5) * (2.0 / size) - 1}, -1).unsqueeze(0);
     at::Tensor out = at::grid_sampler(image.unsqueeze(0), grid, /*bilinear*/ 0, /*border*/ 1, /*align_corners=*/false)

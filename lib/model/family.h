@@ -38,6 +38,14 @@ struct PortraitInput {
   at::Tensor landmarks;  // [68, 2] float32 in the crop's pixels, or undefined (--no-crop)
 };
 
+// Where a chunk's samples sit in the clip, for ModelFamily::finish_samples.
+struct FrameContext {
+  int64_t first = 0;    // the clip's frame index of samples[0]
+  at::Tensor activity;  // [n] speech activity (1 speaking .. 0 paused), or undefined (pause_options() unset)
+  uint64_t seed = 0;    // the generation's seed
+  int fps = 25;
+};
+
 class ModelFamily {
  public:
   virtual ~ModelFamily() = default;
@@ -72,9 +80,10 @@ class ModelFamily {
   // Where the speaker pauses (audio/speech_activity.h), for a family whose samples say what the
   // mouth does; none (the default): the engine does not compute it.
   virtual std::optional<audio::PauseOptions> pause_options() const { return std::nullopt; }
-  // Denoised samples [n, ...] and the frames' speech activity [n] (1 speaking .. 0 paused): the
-  // samples with the mouth at rest where the speaker pauses. Called only when pause_options() is set.
-  virtual at::Tensor rest_in_pauses(const at::Tensor& samples, const at::Tensor& /*activity*/) const { return samples; }
+  // Denoised samples [n, ...] of the frames `frames` describes, before decode: what a family adds
+  // that is not denoised (the motion-warp family rests the mouth in pauses and draws blinks). The
+  // default leaves them as they are.
+  virtual at::Tensor finish_samples(const at::Tensor& samples, const FrameContext& /*frames*/) const { return samples; }
   // Denoised samples [n, ...] -> RGB frames [n, 3, S, S] in [0, 1] (any float dtype, model device).
   virtual at::Tensor decode(const at::Tensor& samples, const Reference& reference) const = 0;
 

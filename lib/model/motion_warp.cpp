@@ -1,5 +1,7 @@
 #include "model/motion_warp.h"
 
+#include "model/blinks.h"
+
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/grad_mode.h>
@@ -177,6 +179,17 @@ at::Tensor MotionWarpModel::rest_in_pauses(const at::Tensor& samples, const at::
   // Per frame and channel: 1 keeps the sample, 0 takes the rest pose (mouth channels only).
   weight = 1 - mouth.view({1, kMotionChannels}) * (1 - activity.to(o).view({-1, 1}));
   return rest_samples + (samples - rest_samples) * weight;
+}
+
+at::Tensor MotionWarpModel::finish_samples(const at::Tensor& samples, const FrameContext& frames) const {
+  at::Tensor out = frames.activity.defined() ? rest_in_pauses(samples, frames.activity) : samples;
+  if (config_.motion.blinks_per_minute <= 0) return out;
+  const std::vector<float> closure =
+      blink_closure(frames.seed, frames.fps, frames.first, samples.size(0), config_.motion.blinks_per_minute);
+  at::Tensor motion = denormalise(out.to(at::kFloat));
+  at::Tensor lids = motion.select(1, kBlink);
+  lids.copy_(at::maximum(lids, at::tensor(closure).to(lids.device())));
+  return normalise(motion).to(samples.scalar_type());
 }
 
 at::Tensor MotionWarpModel::decode(const at::Tensor& samples, const Reference& reference) const {

@@ -75,9 +75,11 @@ class MotionWarpModel final : public ModelFamily {
   at::Tensor denoise(const at::Tensor& noisy, const at::Tensor& timesteps, const at::Tensor& reference_latents,
                      const at::Tensor& reference_tokens, const at::Tensor& audio_tokens, int64_t frames) const override;
   std::optional<audio::PauseOptions> pause_options() const override;
+  // rest_in_pauses, then the drawn blinks (model/blinks.h) on top of the denoiser's.
+  at::Tensor finish_samples(const at::Tensor& samples, const FrameContext& frames) const override;
   // The mouth's channels (open, width, round, press) move to rest_motion() as activity falls to 0;
   // eyes and head go on moving.
-  at::Tensor rest_in_pauses(const at::Tensor& samples, const at::Tensor& activity) const override;
+  at::Tensor rest_in_pauses(const at::Tensor& samples, const at::Tensor& activity) const;
   at::Tensor decode(const at::Tensor& samples, const Reference& reference) const override;
   std::vector<std::pair<std::string, at::Tensor*>> named_parameters() override;
 
