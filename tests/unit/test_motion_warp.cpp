@@ -10,6 +10,7 @@
 #include "portrait/face_detector.h"
 
 #include <cmath>
+#include <functional>
 #include <cstdio>
 #include <filesystem>
 #include "engine/generate.h"
@@ -283,19 +284,24 @@ double pause_error(const model::ModelFamily& m, const pipeline::GenerateOptions&
   return paused ? error / paused : 1.0;
 }
 
+// `m`'s weights under a config changed by `change` (a switch of the family, not of the weights).
+std::unique_ptr<model::MotionWarpModel> same_weights(model::MotionWarpModel& m,
+                                                     const std::function<void(model::ModelConfig&)>& change) {
+  model::ModelConfig c = m.config();
+  change(c);
+  std::unique_ptr<model::MotionWarpModel> copy = model::MotionWarpModel::random(c, 0);
+  c10::InferenceMode no_grad;
+  auto from = m.named_parameters(), to = copy->named_parameters();
+  EXPECT_EQ(from.size(), to.size());
+  for (size_t i = 0; i < from.size() && i < to.size(); ++i) to[i].second->copy_(*from[i].second);
+  return copy;
+}
+
 TEST(MotionModel, TheMouthRestsInThePausesOfRealSpeech) {
   const fs::path weights = test::source_root() / "weights/motion.safetensors";
   if (!fs::exists(weights)) GTEST_SKIP() << weights << " is not there";
   std::unique_ptr<model::MotionWarpModel> m = model::MotionWarpModel::load(weights);
-  model::ModelConfig c = m->config();
-  c.motion.pause_quiet_db = 0;
-  std::unique_ptr<model::MotionWarpModel> ungated = model::MotionWarpModel::random(c, 0);
-  {
-    c10::InferenceMode no_grad;
-    auto from = m->named_parameters(), to = ungated->named_parameters();
-    ASSERT_EQ(from.size(), to.size());
-    for (size_t i = 0; i < from.size(); ++i) to[i].second->copy_(*from[i].second);
-  }
+  const auto ungated = same_weights(*m, [](model::ModelConfig& c) { c.motion.pause_quiet_db = 0; });
   pipeline::GenerateOptions o;
   o.portrait = test::source_root() / "benchmarks/data/photos/astronaut.png";
   o.audio = test::source_root() / "benchmarks/data/speech/asterisk_it_carlo.wav";
@@ -360,14 +366,7 @@ TEST(MotionModel, TheEyesBlinkOnARealPhoto) {
   const fs::path weights = test::source_root() / "weights/motion.safetensors";
   if (!fs::exists(weights)) GTEST_SKIP() << weights << " is not there";
   std::unique_ptr<model::MotionWarpModel> m = model::MotionWarpModel::load(weights);
-  model::ModelConfig c = m->config();
-  c.motion.blinks_per_minute = 0;
-  std::unique_ptr<model::MotionWarpModel> no_drawn = model::MotionWarpModel::random(c, 0);
-  {
-    c10::InferenceMode no_grad;
-    auto from = m->named_parameters(), to = no_drawn->named_parameters();
-    for (size_t i = 0; i < from.size(); ++i) to[i].second->copy_(*from[i].second);
-  }
+  const auto no_drawn = same_weights(*m, [](model::ModelConfig& c) { c.motion.blinks_per_minute = 0; });
   pipeline::GenerateOptions o;
   o.portrait = test::source_root() / "examples/astronaut.png";
   o.audio = test::source_root() / "examples/speech.wav";
