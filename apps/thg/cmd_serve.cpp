@@ -1,4 +1,5 @@
 // thg serve: the model loaded once behind an HTTP API and a web page (lib/serve, docs/api.md).
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -51,14 +52,21 @@ int run_serve(ServeCli& o) {
   const int port = server.bind();
   std::fprintf(stderr, "thg serve: http://%s:%d/ (Ctrl-C stops; unfinished jobs resume on the next start)\n",
                o.server.host.c_str(), port);
-  // SIGINT/SIGTERM set a flag (core/cancel.h); this thread turns it into a clean stop.
-  std::thread watcher([&server] {
-    while (!interrupt_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    server.stop();
+  // SIGINT/SIGTERM set a flag (core/cancel.h); this thread turns it into a clean stop. httplib
+  // ignores stop() until it is listening, so a signal that came during the model load is repeated
+  // until serve() returns.
+  std::atomic<bool> served{false};
+  std::thread watcher([&server, &served] {
+    while (!interrupt_requested() && !served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    while (!served) {
+      server.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   });
   server.serve();
-  request_interrupt();  // serve() may also end on its own (socket error): release the watcher
+  served = true;
   watcher.join();
+  server.stop();  // serve() may also end on its own (a socket error): stop the worker too
   std::fprintf(stderr, "thg serve: stopped\n");
   return 0;
 }

@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <fstream>
 #include <mutex>
@@ -35,9 +37,23 @@ namespace {
 
 constexpr const char* kJobPath = R"(/v1/jobs/([0-9a-f]{16}))";
 
+// Messages can quote what a client sent (a field's name or value): bytes that are not UTF-8 are
+// replaced, never thrown about.
+std::string json_text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(json_text(body), "application/json");
+}
+
+// The host name of a Host header: "localhost:8080" -> "localhost", "[::1]:80" -> "::1".
+std::string host_name(const std::string& host) {
+  if (!host.empty() && host.front() == '[') return host.substr(1, host.find(']') - 1);
+  return host.substr(0, host.find(':'));
+}
+
+bool takes_a_body(const httplib::Request& req) {
+  return req.method == "POST" && (req.path == "/v1/jobs" || req.path == "/v1/faces");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
@@ -106,6 +122,10 @@ struct Server::Impl {
   }
 
   std::string caller(const httplib::Request& req) const { return owner(req).value_or(""); }
+  // A job's whole body: two files at the cap and the text fields.
+  size_t max_body_bytes() const { return static_cast<size_t>(options.max_upload_mb) * 2 * 1024 * 1024 + (1 << 20); }
+  // Progress streams each hold a connection thread until their job ends: at most half of them.
+  std::atomic<int> event_streams{0};
 
   void routes();
   void submit(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
@@ -159,12 +179,31 @@ void Server::stop() {
 void Server::Impl::routes() {
   http.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(static_cast<size_t>(n)); };
   // Whole uploads above this are refused from their Content-Length, before any byte is read.
-  http.set_payload_max_length(static_cast<size_t>(options.max_upload_mb) * 2 * 1024 * 1024 + (1 << 20));
+  http.set_payload_max_length(max_body_bytes());
   http.set_read_timeout(std::chrono::seconds(60));
   http.set_keep_alive_timeout(5);
   http.set_default_headers({{"X-Content-Type-Options", "nosniff"}, {"Cache-Control", "no-store"}});
 
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // Without tokens only this machine may call: a page elsewhere that rebinds its DNS name to
+    // 127.0.0.1 still sends its own name as Host.
+    if (options.tokens.empty() && !is_loopback(host_name(req.get_header_value("Host")))) {
+      send_error(res, 403, "this server answers only requests addressed to the loopback address");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // Only the upload routes read a body (streamed, capped); nothing else may make httplib hold one.
+    const bool has_body = req.has_header("Transfer-Encoding") ||
+                          (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
+    if (has_body && !takes_a_body(req)) {
+      send_error(res, 413, "this request takes no body");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (has_body && req.has_header("Content-Length") &&
+        std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > max_body_bytes()) {
+      send_error(res, 413, "the upload is larger than the server accepts (" + std::to_string(options.max_upload_mb) +
+                               " MB per file)");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (req.path.rfind("/v1/", 0) != 0 || req.path == "/v1/health") return httplib::Server::HandlerResponse::Unhandled;
     if (owner(req)) return httplib::Server::HandlerResponse::Unhandled;
     res.set_header("WWW-Authenticate", "Bearer");
@@ -181,14 +220,17 @@ void Server::Impl::routes() {
   // Never a stack trace or a server path in a response: the details go to the server's log.
   http.set_exception_handler([this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
     try {
-      std::rethrow_exception(ep);
-    } catch (const HttpError& e) {
-      send_error(res, e.status, e.what());
-    } catch (const std::exception& e) {
-      log::warn(req.method + " " + req.path + ": " + e.what());
-      send_error(res, 500, "internal error: " + public_message(e, store.data_dir() / "jobs" / "x"));
-    } catch (...) {
-      send_error(res, 500, "internal error");
+      try {
+        std::rethrow_exception(ep);
+      } catch (const HttpError& e) {
+        send_error(res, e.status, e.what());
+      } catch (const std::exception& e) {
+        log::warn(req.method + " " + req.path + ": " + e.what());
+        send_error(res, 500, "internal error: " + public_message(e, store.data_dir() / "jobs" / "x"));
+      }
+    } catch (...) {  // nothing may escape into httplib's worker thread
+      res.status = 500;
+      res.set_content(R"({"error":"internal error"})", "application/json");
     }
   });
 
@@ -258,7 +300,8 @@ void Server::Impl::submit(const httplib::Request& req, httplib::Response& res, c
                                                                                                  : model.config().generation.fps)));
     send_json(res, 202, status_json(queue.submit(std::move(r), incoming)));
   } catch (const QueueFull& e) {
-    fs::remove_all(incoming);
+    std::error_code ec;
+    fs::remove_all(incoming, ec);
     res.set_header("Retry-After", std::to_string(e.retry_after_seconds));
     send_error(res, 429, std::string(e.what()) + ": try again in " + std::to_string(e.retry_after_seconds) + " s");
   } catch (...) {
@@ -277,7 +320,8 @@ void Server::Impl::faces(const httplib::Request& req, httplib::Response& res, co
       std::lock_guard lock(check_mutex);
       png = face_preview_png(upload, model);
     }
-    fs::remove_all(incoming);
+    std::error_code ec;
+    fs::remove_all(incoming, ec);
     res.set_content(png, "image/png");
   } catch (...) {
     std::error_code ec;
@@ -289,6 +333,11 @@ void Server::Impl::faces(const httplib::Request& req, httplib::Response& res, co
 void Server::Impl::events(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1], who = caller(req);
   if (!queue.find(id, who)) return send_error(res, 404, "no such job");
+  if (event_streams.fetch_add(1) >= options.threads / 2) {
+    --event_streams;
+    res.set_header("Retry-After", "5");
+    return send_error(res, 503, "too many progress streams open; poll GET /v1/jobs/{id} instead");
+  }
   res.set_header("X-Accel-Buffering", "no");
   res.set_chunked_content_provider("text/event-stream", [this, id, who, seen = uint64_t{0}](size_t, httplib::DataSink& sink) mutable {
     // Each call sends the next change (waiting up to 15 s; a comment line keeps proxies from timing out).
@@ -304,12 +353,12 @@ void Server::Impl::events(const httplib::Request& req, httplib::Response& res) {
       return sink.write(ping.data(), ping.size());
     }
     seen = v->version;
-    const std::string event = "event: status\ndata: " + status_json(*v).dump() + "\n\n";
+    const std::string event = "event: status\ndata: " + json_text(status_json(*v)) + "\n\n";
     if (!sink.write(event.data(), event.size())) return false;
     if (is_final(v->record.state)) sink.done();
     else std::this_thread::sleep_for(std::chrono::milliseconds(250));  // at most ~4 events a second
     return true;
-  });
+  }, [this](bool) { --event_streams; });  // however the stream ends
 }
 
 void Server::Impl::video(const httplib::Request& req, httplib::Response& res) {

@@ -103,6 +103,8 @@ bool JobQueue::remove(const std::string& id, const std::string& owner) {
   queue_.erase(std::remove(queue_.begin(), queue_.end(), id), queue_.end());
   e.deleting = true;
   changed(e);
+  for (auto& [other, entry] : jobs_)  // the jobs behind it moved up a place
+    if (entry.record.state == JobState::Queued) changed(entry);
   jobs_.erase(it);
   store_.remove(id);
   change_cv_.notify_all();
@@ -151,6 +153,14 @@ void JobQueue::changed(Entry& e) {
   change_cv_.notify_all();
 }
 
+void JobQueue::save_or_log(const JobRecord& record) {
+  try {
+    store_.save(record);
+  } catch (const std::exception& e) {  // disk full: the job's state lives on in memory
+    log::warn("job " + record.id + ": cannot write its record: " + e.what());
+  }
+}
+
 void JobQueue::work() {
   for (;;) {
     std::string id;
@@ -164,7 +174,7 @@ void JobQueue::work() {
       e.record.state = JobState::Running;
       e.record.started = utc_now();
       e.cancel = std::make_shared<CancelToken>();
-      store_.save(e.record);
+      save_or_log(e.record);
       changed(e);
       // Every queued job moved up a place.
       for (auto& [other, entry] : jobs_)
@@ -225,7 +235,7 @@ void JobQueue::run(const std::string& id) {
     e.record.frames_done = 0;
     e.record.generate_seconds = 0;
     queue_.push_front(id);
-    store_.save(e.record);
+    save_or_log(e.record);
     changed(e);
     return;
   }
@@ -238,7 +248,7 @@ void JobQueue::run(const std::string& id) {
   } else {
     log::warn("job " + id + " failed: " + error);
   }
-  store_.save(e.record);
+  save_or_log(e.record);
   changed(e);
 }
 

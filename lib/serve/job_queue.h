@@ -81,6 +81,7 @@ class JobQueue {
   void run(const std::string& id);
   JobView view(const Entry& e) const;  // with mutex_ held
   void changed(Entry& e);              // with mutex_ held
+  void save_or_log(const JobRecord& record);  // the worker must not die of a full disk
 
   const model::ModelFamily& model_;
   JobStore& store_;

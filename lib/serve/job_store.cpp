@@ -35,7 +35,13 @@ fs::path JobStore::new_incoming() const {
 
 void JobStore::accept(const fs::path& incoming, const JobRecord& record) {
   fs::rename(incoming, folder(record.id));
-  save(record);
+  try {
+    save(record);
+  } catch (...) {  // disk full: no folder without its record
+    std::error_code ec;
+    fs::remove_all(folder(record.id), ec);
+    throw;
+  }
 }
 
 void JobStore::save(const JobRecord& record) const {

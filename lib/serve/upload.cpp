@@ -151,8 +151,16 @@ CheckedJob check_job_upload(const Upload& upload, const model::ModelFamily& mode
     throw HttpError(400, public_message(e, upload.folder));
   }
   const int64_t size = job.options.size > 0 ? job.options.size : model.config().image_size;
-  if (job.options.placement.crop) prepare(upload, model, job.options.placement, size);
-  else if (!upload.file_names.count("portrait")) throw HttpError(400, "portrait: missing (a multipart file field)");
+  if (job.options.placement.crop) {
+    prepare(upload, model, job.options.placement, size);
+  } else {  // the whole image is the input: it still has to be one
+    if (!upload.file_names.count("portrait")) throw HttpError(400, "portrait: missing (a multipart file field)");
+    try {
+      io::decode_image_rgba(upload.folder / "portrait");
+    } catch (const std::exception&) {
+      throw HttpError(415, "portrait: not an image THG can decode");
+    }
+  }
 
   if (!upload.file_names.count("audio")) throw HttpError(400, "audio: missing (a multipart file field)");
   io::AudioBuffer audio;
@@ -161,7 +169,8 @@ CheckedJob check_job_upload(const Upload& upload, const model::ModelFamily& mode
   } catch (const Error& e) {
     const std::string m = public_message(e, upload.folder);
     // Decodable but too long is the client's choice of file (400); undecodable is its type (415).
-    throw HttpError(m.find("longer than") != std::string::npos || m.find("too long") != std::string::npos ? 400 : 415,
+    const bool too_long = m.find("longer than") != std::string::npos || m.find("the limit is") != std::string::npos;
+    throw HttpError(too_long ? 400 : 415,
                     m.rfind("audio", 0) == 0 ? m : "audio: " + m);
   } catch (const std::exception& e) {
     throw HttpError(415, "audio: " + public_message(e, upload.folder));

@@ -205,12 +205,33 @@ TEST(Serve, BadUploadsGetOneLineJsonErrorsAndLeaveNothing) {
   no_audio.erase(no_audio.begin() + 1);
   expect_error(c.Post("/v1/jobs", no_audio), 400, "audio: missing");
   expect_error(c.Post("/v1/jobs", "{}", "application/json"), 400, "multipart");
+  // Bytes that are not UTF-8, quoted back in the message: replaced, the server lives on.
+  expect_error(c.Post("/v1/jobs", job_form(speech, {{"steps", "\xff\xfe"}})), 400, "steps");
+  expect_error(c.Post("/v1/faces", httplib::MultipartFormDataItems{{"face", "\xff", "", ""}}), 400, "face");
+  // Bodies where none belongs; a Host that is not this machine (DNS rebinding) without tokens.
+  expect_error(c.Post("/v1/health", std::string(1000, 'x'), "text/plain"), 413, "no body");
+  expect_error(c.Post("/", std::string(1000, 'x'), "text/plain"), 413, "no body");
+  expect_error(c.Get("/v1/jobs", {{"Host", "evil.example:8080"}}), 403, "loopback");
+  EXPECT_EQ(c.Get("/v1/health")->status, 200) << "still serving";
   // Over the 1 MB cap.
   httplib::MultipartFormDataItems big = job_form(speech);
   big[0].content.append(std::string(1100 * 1024, 'x'));
   expect_error(c.Post("/v1/jobs", big), 413, "limit");
   EXPECT_TRUE(fs::is_empty(dir / "data/jobs"));
   EXPECT_TRUE(fs::is_empty(dir / "data/incoming"));
+}
+
+TEST(Serve, AudioOverTheServersLimitIsRefusedAsTooLong) {
+  test::ScratchDir dir;
+  serve::ServerOptions o = options_in(dir);
+  o.max_audio_seconds = 1;
+  RunningServer server(o);
+  auto c = server.client();
+  const httplib::Result r = c.Post("/v1/jobs", job_form(test::data("media/speech_2s.m4a")));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("limit"), std::string::npos) << r->body;
+  EXPECT_TRUE(fs::is_empty(dir / "data/jobs"));
 }
 
 TEST(Serve, UploadedFileNamesAreNeverPaths) {
