@@ -39,10 +39,7 @@ std::string model_card(const std::filesystem::path& weights) {
 }
 
 int run_serve(ServeCli& o) {
-  // Option errors before the model load: a typo fails at once.
-  if (!serve::is_loopback(o.server.host) && o.server.tokens.empty())
-    throw Error::input("", "--host " + o.server.host +
-                               " is reachable from other machines: give at least one --token (or bind 127.0.0.1)");
+  serve::validate(o.server);  // before the model load: a typo fails at once
   pipeline::LoadedModel loaded = pipeline::load_model(o.model);
   apply_attention(o.attention, *loaded.model);
   // Clients see the weights' file name, not where the server keeps it.

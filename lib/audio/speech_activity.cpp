@@ -19,22 +19,34 @@ std::vector<double> frame_loudness(const std::vector<float>& mono, int sample_ra
   return rms;
 }
 
-std::vector<float> speech_activity(const std::vector<double>& loudness, const PauseOptions& o) {
-  const size_t n = loudness.size();
-  std::vector<float> active(n, 1.0f);
-  if (n == 0) return active;
+double loud_level(const std::vector<double>& loudness) {
+  if (loudness.empty()) return 0;
   std::vector<double> sorted = loudness;
   std::sort(sorted.begin(), sorted.end());
-  const double loud = sorted[static_cast<size_t>(0.95 * static_cast<double>(n - 1))];
-  if (!(loud > 0)) return std::vector<float>(n, 0.0f);  // digital silence throughout
-  const double quiet = loud * std::pow(10.0, -o.quiet_db / 20.0);
+  return sorted[static_cast<size_t>(0.95 * static_cast<double>(sorted.size() - 1))];
+}
+
+std::vector<bool> pause_frames(const std::vector<double>& loudness, double quiet_ratio, int64_t min_frames) {
+  const size_t n = loudness.size();
+  std::vector<bool> paused(n, false);
+  const double quiet = quiet_ratio * loud_level(loudness);
   for (size_t f = 0; f < n;) {
     size_t end = f;
     while (end < n && loudness[end] < quiet) ++end;
-    if (static_cast<int64_t>(end - f) >= o.min_frames) std::fill(active.begin() + static_cast<std::ptrdiff_t>(f),
-                                                                 active.begin() + static_cast<std::ptrdiff_t>(end), 0.0f);
+    if (static_cast<int64_t>(end - f) >= min_frames)
+      std::fill(paused.begin() + static_cast<std::ptrdiff_t>(f), paused.begin() + static_cast<std::ptrdiff_t>(end), true);
     f = end > f ? end : f + 1;
   }
+  return paused;
+}
+
+std::vector<float> speech_activity(const std::vector<double>& loudness, const PauseOptions& o) {
+  const size_t n = loudness.size();
+  if (n == 0) return {};
+  if (!(loud_level(loudness) > 0)) return std::vector<float>(n, 0.0f);  // (nearly) digital silence throughout
+  const std::vector<bool> paused = pause_frames(loudness, std::pow(10.0, -o.quiet_db / 20.0), o.min_frames);
+  std::vector<float> active(n);
+  for (size_t f = 0; f < n; ++f) active[f] = paused[f] ? 0.0f : 1.0f;
   std::vector<float> smooth(n);
   for (size_t f = 0; f < n; ++f) {
     const float prev = active[f > 0 ? f - 1 : f], next = active[f + 1 < n ? f + 1 : f];

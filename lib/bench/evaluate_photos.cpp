@@ -107,14 +107,10 @@ LipScores score(const std::vector<FaceMeasure>& m, const FaceMeasure& rest, cons
   // "quiet_frame_error" counts every one, including the 40 ms dips between syllables, where no
   // mouth closes and only a renderer that follows loudness frame by frame scores well.
   std::vector<double> pause_error, quiet_error;
-  for (size_t f = 0; f < opening.size() && f < env.size();) {
-    size_t end = f;
-    while (end < opening.size() && end < env.size() && env[end] < 0.02 * loud) ++end;
-    for (size_t k = f; k < end; ++k) {
-      quiet_error.push_back(std::abs(opening[k] - rest.opening));
-      if (end - f >= 3) pause_error.push_back(quiet_error.back());
-    }
-    f = end > f ? end : f + 1;
+  const std::vector<bool> quiet = audio::pause_frames(env, 0.02, 1), paused = audio::pause_frames(env, 0.02, 3);
+  for (size_t f = 0; f < opening.size() && f < env.size(); ++f) {
+    if (quiet[f]) quiet_error.push_back(std::abs(opening[f] - rest.opening));
+    if (paused[f]) pause_error.push_back(std::abs(opening[f] - rest.opening));
   }
   const auto mean_or_unknown = [](const std::vector<double>& v) {
     double sum = 0;

@@ -134,7 +134,7 @@ struct Server::Impl {
   void video(const httplib::Request& req, httplib::Response& res);
 };
 
-Server::Server(const model::ModelFamily& model, ModelDescription description, ServerOptions options) {
+void validate(const ServerOptions& options) {
   if (!is_loopback(options.host) && options.tokens.empty())
     throw Error::input("", "--host " + options.host +
                                " is reachable from other machines: give at least one --token (or bind 127.0.0.1)");
@@ -145,6 +145,10 @@ Server::Server(const model::ModelFamily& model, ModelDescription description, Se
   if (!(options.max_audio_seconds > 0 && options.max_audio_seconds <= 36000))
     throw Error::input("", "--max-audio-seconds must be in (0, 36000]");
   if (options.queue_size < 1 || options.queue_size > 100000) throw Error::input("", "--queue-size must be 1..100000");
+}
+
+Server::Server(const model::ModelFamily& model, ModelDescription description, ServerOptions options) {
+  validate(options);
   impl_ = std::make_unique<Impl>(model, std::move(description), std::move(options));
   impl_->routes();
 }

@@ -31,13 +31,16 @@ struct ModelDescription {
   std::string card;         // its model card (markdown), when one sits next to the weights
 };
 
+// Throws Error::input naming the flag: a non-loopback host without a token, a short token, sizes
+// out of range. Callers run it before the slow model load, so that a typo fails at once.
+void validate(const ServerOptions& options);
+
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool is_loopback(const std::string& host);
 
 class Server {
  public:
-  // Checks the options (throws Error::input naming the flag: a non-loopback host without a token,
-  // sizes out of range) and opens the data folder; nothing is bound yet.
+  // Checks the options (validate) and opens the data folder; nothing is bound yet.
   Server(const model::ModelFamily& model, ModelDescription description, ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
